@@ -1,0 +1,1 @@
+"""Shared foundations: canonical schemas, time parsing, workspace, store and lake handles."""
