@@ -52,8 +52,9 @@ JsonOpt = Annotated[
 def emit_json(payload: Any) -> None:
     """Write ``payload`` as indented JSON on stdout (dates, paths and dataclasses serialized)."""
     sys.stdout.write(
-        orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
-                     default=_default).decode()
+        orjson.dumps(
+            payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_default
+        ).decode()
         + "\n"
     )
 

@@ -1,0 +1,46 @@
+"""The ``wardwatch`` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from wardwatch import __version__
+from wardwatch.cli.demo import demo
+from wardwatch.cli.ingest import ingest, quarantine_app
+from wardwatch.cli.synth import synth
+from wardwatch.cli.workspace import init
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="wardwatch",
+    help="Keep clinical ML and LLM systems trustworthy in production.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wardwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Keep clinical ML and LLM systems trustworthy in production."""
+
+
+app.command("init")(init)
+app.command("synth")(synth)
+app.command("ingest")(ingest)
+app.add_typer(quarantine_app, name="quarantine")
+app.command("demo")(demo)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

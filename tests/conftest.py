@@ -1,0 +1,64 @@
+"""Shared fixtures: workspaces, and the store on both SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests._pg import PgCluster, find_bin_dir
+from wardwatch.core.workspace import Workspace, init_workspace
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL server for this test process (installed by scripts/setup-system.sh)."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.fail("PostgreSQL binaries not found: run `make system-deps` (scripts/setup-system.sh)")
+    cluster = PgCluster(bin_dir)
+    try:
+        cluster.start()
+    except Exception as exc:  # show the server log, not only the exit status
+        log = cluster.root / "server.log"
+        detail = log.read_text()[-2000:] if log.exists() else ""
+        cluster.stop()
+        pytest.fail(f"could not start PostgreSQL: {exc}\n{detail}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> str:
+    """A fresh, empty PostgreSQL database."""
+    return pg_cluster.new_database()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL on each backend: tests using it run on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.new_database()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """A fresh workspace on the default embedded store."""
+    return init_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def ws_any_store(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A fresh workspace whose store is SQLite or PostgreSQL (parametrized)."""
+    monkeypatch.setenv("WARDWATCH_STORE_URL", store_url)
+    return init_workspace(tmp_path / "ws")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("HYPOTHESIS_PROFILE", "default")
