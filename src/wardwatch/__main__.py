@@ -1,0 +1,5 @@
+"""``python -m wardwatch``: the same as the ``wardwatch`` command."""
+
+from wardwatch.cli.main import app
+
+app()
