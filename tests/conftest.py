@@ -19,7 +19,9 @@ def pg_cluster() -> Iterator[PgCluster]:
     """A PostgreSQL server for this test process (installed by scripts/setup-system.sh)."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        pytest.fail("PostgreSQL binaries not found: run `make system-deps` (scripts/setup-system.sh)")
+        pytest.fail(
+            "PostgreSQL binaries not found: run `make system-deps` (scripts/setup-system.sh)"
+        )
     cluster = PgCluster(bin_dir)
     try:
         cluster.start()

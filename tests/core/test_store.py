@@ -16,10 +16,17 @@ def test_create_and_round_trip(store_url: str) -> None:
     store.create_all()  # idempotent
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with store.begin() as conn:
-        conn.execute(INGEST_RUNS.insert().values(
-            run_id="r1", started_at=now, status="completed", records_in=3, loaded=2,
-            quarantined=1, summary={"by_reason": {"missing-required": 1}},
-        ))
+        conn.execute(
+            INGEST_RUNS.insert().values(
+                run_id="r1",
+                started_at=now,
+                status="completed",
+                records_in=3,
+                loaded=2,
+                quarantined=1,
+                summary={"by_reason": {"missing-required": 1}},
+            )
+        )
     with store.begin() as conn:
         row = conn.execute(sa.select(INGEST_RUNS).where(INGEST_RUNS.c.run_id == "r1")).one()
     assert row.loaded + row.quarantined == row.records_in
@@ -30,12 +37,23 @@ def test_create_and_round_trip(store_url: str) -> None:
 def test_transaction_rolls_back(store_url: str) -> None:
     store = Store(store_url)
     store.create_all()
-    with pytest.raises(RuntimeError), store.begin() as conn:
-        conn.execute(INGEST_RUNS.insert().values(
-            run_id="r2", started_at=datetime.now(UTC), status="running", records_in=0,
-            loaded=0, quarantined=0,
-        ))
-        raise RuntimeError("boom")
+
+    def insert_then_fail() -> None:
+        with store.begin() as conn:
+            conn.execute(
+                INGEST_RUNS.insert().values(
+                    run_id="r2",
+                    started_at=datetime.now(UTC),
+                    status="running",
+                    records_in=0,
+                    loaded=0,
+                    quarantined=0,
+                )
+            )
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        insert_then_fail()
     with store.begin() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(INGEST_RUNS)).scalar() == 0
 

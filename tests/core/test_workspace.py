@@ -12,7 +12,8 @@ from wardwatch.errors import ConfigError, WorkspaceError
 def test_init_creates_layout(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "w")
     assert (ws.root / CONFIG_NAME).is_file()
-    assert ws.lake_dir.is_dir() and ws.reports_dir.is_dir()
+    assert ws.lake_dir.is_dir()
+    assert ws.reports_dir.is_dir()
     assert (ws.state_dir / "wardwatch.db").is_file()
     assert ws.store_url == f"sqlite:///{ws.state_dir / 'wardwatch.db'}"
     key = ws.state_dir / "secret.key"
@@ -36,8 +37,11 @@ def test_open_missing_says_what_to_do(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "field"),
-    [("[store]\nurl = 3\n", "store.url"), ("[nope]\nx = 1\n", "nope"),
-     ("[privacy]\nmin_cell_size = 0\n", "privacy.min_cell_size")],
+    [
+        ("[store]\nurl = 3\n", "store.url"),
+        ("[nope]\nx = 1\n", "nope"),
+        ("[privacy]\nmin_cell_size = 0\n", "privacy.min_cell_size"),
+    ],
 )
 def test_bad_settings_name_the_key(tmp_path: Path, text: str, field: str) -> None:
     (tmp_path / CONFIG_NAME).write_text(text)

@@ -12,16 +12,31 @@ from wardwatch.ingest._writer import MAX_RAW_BYTES, SourceWriter
 
 
 def _writer(lake: Lake, key: str = "k" * 32, rows: int = 1000) -> SourceWriter:
-    return SourceWriter(lake, source_key=key, source_hash="h" * 64, source_file="in.ndjson",
-                        source_format="fhir-ndjson", run_id="run1", row_group_rows=rows)
+    return SourceWriter(
+        lake,
+        source_key=key,
+        source_hash="h" * 64,
+        source_file="in.ndjson",
+        source_format="fhir-ndjson",
+        run_id="run1",
+        row_group_rows=rows,
+    )
 
 
 def _obs(i: int) -> tuple[str, tuple[object, ...]]:
-    return row_from_mapping("observations", {
-        "observation_id": f"o{i}", "patient_id": "p1", "code": "2345-7",
-        "code_system": "http://loinc.org", "value_num": float(i), "value_unit": "mg/dL",
-        "effective_time": "2020-01-01T10:00:00+02:00", "recorded_time": "2020-01-01T12:00:00Z",
-    })
+    return row_from_mapping(
+        "observations",
+        {
+            "observation_id": f"o{i}",
+            "patient_id": "p1",
+            "code": "2345-7",
+            "code_system": "http://loinc.org",
+            "value_num": float(i),
+            "value_unit": "mg/dL",
+            "effective_time": "2020-01-01T10:00:00+02:00",
+            "recorded_time": "2020-01-01T12:00:00Z",
+        },
+    )
 
 
 def test_rows_and_provenance_round_trip(tmp_path: Path) -> None:
@@ -29,23 +44,38 @@ def test_rows_and_provenance_round_trip(tmp_path: Path) -> None:
     w = _writer(lake, rows=7)  # several row groups
     for i in range(20):
         w.load(i + 1, [_obs(i)])
-    w.reject(21, Rejection(Reason.MISSING_REQUIRED, "Observation.code is required",
-                           "Observation", "o20", "Observation.code", "a CodeableConcept",
-                           "nothing"), b'{"resourceType":"Observation"}')
+    w.reject(
+        21,
+        Rejection(
+            Reason.MISSING_REQUIRED,
+            "Observation.code is required",
+            "Observation",
+            "o20",
+            "Observation.code",
+            "a CodeableConcept",
+            "nothing",
+        ),
+        b'{"resourceType":"Observation"}',
+    )
     manifest = w.commit()
-    assert manifest["records_in"] == 21 and manifest["loaded"] == 20
-    assert manifest["quarantined"] == 1 and manifest["rows"]["observations"] == 20
+    assert manifest["records_in"] == 21
+    assert manifest["loaded"] == 20
+    assert manifest["quarantined"] == 1
+    assert manifest["rows"]["observations"] == 20
     assert manifest["reasons"] == {"missing-required": 1}
     table = lake.read("observations")
     assert table.schema == arrow_schema("observations")
     assert table.num_rows == 20
     first = table.slice(0, 1).to_pylist()[0]
     assert first["effective_time"].isoformat() == "2020-01-01T08:00:00+00:00"
-    assert first["source_line"] == 1 and first["ingest_run"] == "run1"
+    assert first["source_line"] == 1
+    assert first["ingest_run"] == "run1"
     assert first["source_hash"] == "h" * 64
     q = lake.read("quarantine").to_pylist()
-    assert q[0]["reason"] == "missing-required" and q[0]["source_line"] == 21
-    assert q[0]["raw"] == '{"resourceType":"Observation"}' and q[0]["raw_truncated"] is False
+    assert q[0]["reason"] == "missing-required"
+    assert q[0]["source_line"] == 21
+    assert q[0]["raw"] == '{"resourceType":"Observation"}'
+    assert q[0]["raw_truncated"] is False
     assert lake.count("observations") == 20
 
 
@@ -76,7 +106,8 @@ def test_raw_is_truncated_and_flagged(tmp_path: Path) -> None:
     w.reject(1, Rejection(Reason.TOO_LARGE, "line too long"), b"x" * (MAX_RAW_BYTES + 10))
     w.commit()
     row = lake.read("quarantine").to_pylist()[0]
-    assert row["raw_truncated"] is True and len(row["raw"]) == MAX_RAW_BYTES
+    assert row["raw_truncated"] is True
+    assert len(row["raw"]) == MAX_RAW_BYTES
 
 
 def test_invalid_utf8_raw_is_kept_readable(tmp_path: Path) -> None:

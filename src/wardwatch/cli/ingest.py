@@ -72,8 +72,14 @@ def _print_summary(s: IngestSummary) -> None:
     for col in ("source", "format", "status", "records in", "loaded", "quarantined"):
         table.add_column(col, justify="right" if col[0] in "rlq" and col != "source" else "left")
     for r in s.sources:
-        table.add_row(Path(r.path).name, r.format, r.status, f"{r.records_in:,}",
-                      f"{r.loaded:,}", f"{r.quarantined:,}")
+        table.add_row(
+            Path(r.path).name,
+            r.format,
+            r.status,
+            f"{r.records_in:,}",
+            f"{r.loaded:,}",
+            f"{r.quarantined:,}",
+        )
     console.print(table)
     console.print(
         f"records in {s.records_in:,} = loaded {s.loaded:,} + quarantined {s.quarantined:,}",
@@ -82,8 +88,9 @@ def _print_summary(s: IngestSummary) -> None:
     for reason, n in s.reasons.items():
         console.print(f"  quarantined {reason}: {n:,}", highlight=False)
     if s.rows:
-        console.print("rows: " + ", ".join(f"{t} {n:,}" for t, n in s.rows.items()),
-                      highlight=False)
+        console.print(
+            "rows: " + ", ".join(f"{t} {n:,}" for t, n in s.rows.items()), highlight=False
+        )
     for err in s.errors:
         console.print(f"[red]not ingested:[/] {err}", highlight=False)
 
@@ -97,8 +104,9 @@ quarantine_app = typer.Typer(
 def quarantine_list(
     workspace: WorkspaceOpt = Path("."),
     reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
-    source: Annotated[str | None, typer.Option(help="Only sources whose path contains this.")]
-    = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only sources whose path contains this.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     as_json: JsonOpt = False,
@@ -128,11 +136,18 @@ def quarantine_list(
     for col in ("id", "reason", "type", "record", "field", "expected"):
         table.add_column(col)
     for e in entries:
-        table.add_row(e["id"], e["reason"], e["resource_type"] or "", e["record_id"] or "",
-                      e["field"] or "", (e["expected"] or "")[:40])
+        table.add_row(
+            e["id"],
+            e["reason"],
+            e["resource_type"] or "",
+            e["record_id"] or "",
+            e["field"] or "",
+            (e["expected"] or "")[:40],
+        )
     console.print(table)
-    console.print("by reason: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
-                  highlight=False)
+    console.print(
+        "by reason: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()), highlight=False
+    )
 
 
 @quarantine_app.command("show")
@@ -150,8 +165,11 @@ def quarantine_show(
     ws = run_guarded(lambda: open_workspace(workspace), as_json=as_json)
     entry = quarantine_entry(Lake(ws.lake_dir), entry_id)
     if entry is None:
-        fail(f"no quarantine entry {entry_id!r} (ids look like 3f2a9c1b0d4e:17; see "
-             "`wardwatch quarantine list`)", as_json=as_json)
+        fail(
+            f"no quarantine entry {entry_id!r} (ids look like 3f2a9c1b0d4e:17; see "
+            "`wardwatch quarantine list`)",
+            as_json=as_json,
+        )
     if as_json:
         emit_json(entry)
         return
