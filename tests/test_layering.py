@@ -17,23 +17,31 @@ SRC = Path(__file__).parents[1] / "src" / "wardwatch"
 SHARED = {"errors", "terminology", "report", "audit"}
 RANK = {
     "core": 1,
-    "ingest": 2, "synth": 2, "llm": 2,
-    "quality": 3, "documents": 3,
+    "ingest": 2,
+    "synth": 2,
+    "llm": 2,
+    "quality": 3,
+    "documents": 3,
     "features": 4,
-    "train": 5, "evaluate": 5,
+    "train": 5,
+    "evaluate": 5,
     "registry": 6,
     "serve": 7,
     "monitor": 8,
     "drills": 9,
-    "cli": 10, "web": 10,
+    "cli": 10,
+    "web": 10,
 }
 SHELLS = {"cli", "web"}
 
 
 def _package_of(path: Path, root: Path) -> str:
     rel = path.relative_to(root)
-    return rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 or rel.stem != "__init__" \
+    return (
+        rel.parts[0].removesuffix(".py")
+        if len(rel.parts) > 1 or rel.stem != "__init__"
         else "__init__"
+    )
 
 
 def _imported(tree: ast.AST) -> set[str]:
@@ -58,7 +66,7 @@ def violations(root: Path) -> list[str]:
     for path in sorted(root.rglob("*.py")):
         pkg = _package_of(path, root)
         for target in _imported(ast.parse(path.read_text(), str(path))):
-            if target == pkg or pkg == "__init__" and target == "__init__":
+            if target == pkg or (pkg == "__init__" and target == "__init__"):
                 continue
             where = f"{path.relative_to(root)} imports wardwatch.{target}"
             if target in SHELLS:
@@ -78,8 +86,10 @@ def violations(root: Path) -> list[str]:
             elif pkg not in RANK:
                 out.append(f"{path.relative_to(root)}: unknown package {pkg}; add it to the map")
             elif RANK[target] >= RANK[pkg]:
-                out.append(f"{where}: {pkg} (layer {RANK[pkg]}) may not import {target} "
-                           f"(layer {RANK[target]})")
+                out.append(
+                    f"{where}: {pkg} (layer {RANK[pkg]}) may not import {target} "
+                    f"(layer {RANK[target]})"
+                )
     return out
 
 
@@ -115,4 +125,5 @@ def test_checker_catches_backwards_imports(
     if expected is None:
         assert found == []
     else:
-        assert len(found) == 1 and expected in found[0]
+        assert len(found) == 1
+        assert expected in found[0]
