@@ -26,13 +26,17 @@ __all__ = [
     "JsonOpt",
     "WorkspaceOpt",
     "console",
+    "err_console",
     "emit_json",
     "fail",
     "progress_bar",
     "run_guarded",
 ]
 
-console = Console(stderr=True)
+console = Console()
+"""Results for people, on stdout."""
+err_console = Console(stderr=True)
+"""Errors and progress, on stderr (stdout stays clean for --json)."""
 
 WorkspaceOpt = Annotated[
     Path,
@@ -71,7 +75,7 @@ def fail(message: str, *, as_json: bool = False, code: int = 2) -> NoReturn:
     """Print a one-line error (as JSON too when asked) and exit with ``code``."""
     if as_json:
         emit_json({"error": message})
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -94,7 +98,7 @@ def progress_bar(enabled: bool = True) -> Iterator[Progress]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=err_console,
         disable=not enabled,
         transient=True,
     ) as progress:
