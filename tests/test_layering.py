@@ -66,7 +66,7 @@ def violations(root: Path) -> list[str]:
     for path in sorted(root.rglob("*.py")):
         pkg = _package_of(path, root)
         for target in _imported(ast.parse(path.read_text(), str(path))):
-            if target == pkg or (pkg == "__init__" and target == "__init__"):
+            if target == pkg or pkg == "__main__":  # __main__ is the CLI's `python -m` entry
                 continue
             where = f"{path.relative_to(root)} imports wardwatch.{target}"
             if target in SHELLS:
