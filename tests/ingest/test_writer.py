@@ -127,7 +127,7 @@ def test_duckdb_views_exist_for_every_table(tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM observations").fetchone() == (1,)
     for name in TABLES:
         con.execute(f"SELECT * FROM {name} LIMIT 0")  # typed, even when empty
-    empty = con.execute("SELECT * FROM patients").to_arrow_table()
+    empty = con.sql("SELECT * FROM patients").to_arrow_table()
     assert empty.num_rows == 0
     assert pa.schema(empty.schema).names == arrow_schema("patients").names
 

@@ -46,7 +46,7 @@ class IngestSettings(_Strict):
 
     max_record_bytes: int = Field(default=64 * 2**20, ge=1024)
     max_bundle_bytes: int = Field(default=2**30, ge=1024)
-    row_group_rows: int = Field(default=100_000, ge=1_000)
+    row_group_rows: int = Field(default=32_768, ge=1_000)
 
 
 class WorkspaceSection(_Strict):

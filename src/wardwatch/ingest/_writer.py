@@ -40,7 +40,7 @@ class SourceWriter:
         source_file: str,
         source_format: str,
         run_id: str,
-        row_group_rows: int = 100_000,
+        row_group_rows: int = 32_768,
     ) -> None:
         self.lake = lake
         self.source_key = source_key
