@@ -8,6 +8,7 @@ quarantine, and a JSON report of each run.
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,7 +95,7 @@ def demo(
     say("[bold]2. ingest[/] FHIR R4 NDJSON, HL7 v2.5, claims CSV")
     summaries: list[IngestSummary] = []
     for folder in (clean.out, defects.out):
-        summary = run_guarded(lambda f=folder: run_ingest(ws, [f]), as_json=as_json)
+        summary = run_guarded(partial(run_ingest, ws, [folder]), as_json=as_json)
         summaries.append(summary)
         report = _save_report(ws, summary)
         say(
