@@ -36,7 +36,9 @@ import json, resource, sys, time
 from pathlib import Path
 from wardwatch.core.workspace import init_workspace
 from wardwatch.ingest import ingest
-ws = init_workspace(Path(sys.argv[1]), force=True)
+import shutil
+shutil.rmtree(sys.argv[1], ignore_errors=True)  # a fresh lake: nothing already ingested
+ws = init_workspace(Path(sys.argv[1]))
 t0 = time.perf_counter()
 s = ingest(ws, [Path(p) for p in sys.argv[2:]])
 dt = time.perf_counter() - t0

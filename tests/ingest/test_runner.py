@@ -140,3 +140,16 @@ def test_runs_on_postgres_store_too(ws_any_store: Workspace, tmp_path: Path) -> 
     src = _ndjson(tmp_path / "a.ndjson", PATIENT, OBS)
     assert ingest(ws_any_store, [src]).loaded == 2
     assert ingest(ws_any_store, [src]).sources[0].status == "already-ingested"
+
+
+def test_parallel_and_serial_runs_give_the_same_rows(tmp_path: Path) -> None:
+    from wardwatch.core.workspace import init_workspace
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for i in range(4):
+        _ndjson(folder / f"part{i}.ndjson", dict(PATIENT, id=f"p{i}"), dict(OBS, id=f"o{i}"))
+    serial = ingest(init_workspace(tmp_path / "a"), [folder], workers=1)
+    parallel = ingest(init_workspace(tmp_path / "b"), [folder], workers=2)
+    assert [s.path for s in serial.sources] == [s.path for s in parallel.sources]
+    assert serial.rows == parallel.rows == {"observations": 4, "patients": 4}

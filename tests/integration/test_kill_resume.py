@@ -60,7 +60,7 @@ def test_crash_in_the_middle_of_a_source(
 
     monkeypatch.setattr(SourceWriter, "load", dying_load)
     with pytest.raises(KeyboardInterrupt):
-        ingest(ws, [feed])
+        ingest(ws, [feed], workers=1)  # in-process, where the patch applies
     monkeypatch.setattr(SourceWriter, "load", original)
     ingest(ws, [feed])
     assert fingerprint(ws) == reference
