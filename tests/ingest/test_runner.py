@@ -153,3 +153,21 @@ def test_parallel_and_serial_runs_give_the_same_rows(tmp_path: Path) -> None:
     parallel = ingest(init_workspace(tmp_path / "b"), [folder], workers=2)
     assert [s.path for s in serial.sources] == [s.path for s in parallel.sources]
     assert serial.rows == parallel.rows == {"observations": 4, "patients": 4}
+
+
+def test_partial_raw_records_are_flagged_truncated(workspace: Workspace, tmp_path: Path) -> None:
+    """Whole-file quarantines keep the first 64 KiB; the flag says the file has the rest."""
+    junk = tmp_path / "big.bin"
+    junk.write_bytes(b"\x00\x01" * 100_000)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"resourceType": "Bundle", "entry": [' + "1," * 50_000)
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"\x00\x01")
+    ingest(workspace, [junk, broken, small])
+    flags = {
+        Path(r["source_file"]).name: (r["raw_truncated"], len(r["raw"]))
+        for r in Lake(workspace.lake_dir).read("quarantine").to_pylist()
+    }
+    assert flags["big.bin"][0] is True
+    assert flags["broken.json"] == (True, 64 * 1024)
+    assert flags["small.bin"][0] is False

@@ -138,3 +138,11 @@ def test_wrong_row_width_is_a_bug_not_data(tmp_path: Path) -> None:
     w.load(1, [("observations", ("too", "short"))])
     with pytest.raises(ValueError, match="zip"):
         w.commit()
+
+
+def test_too_large_records_are_always_flagged(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    w = _writer(lake)
+    w.reject(1, Rejection(Reason.TOO_LARGE, "line too long"), b"the first bytes")
+    w.commit()
+    assert lake.read("quarantine").to_pylist()[0]["raw_truncated"] is True

@@ -319,7 +319,13 @@ def run_source(
         )
         writer.reject(
             1,
-            Rejection(Reason.MALFORMED, str(exc), resource_type="file", record_id=path.name),
+            Rejection(
+                Reason.MALFORMED,
+                str(exc),
+                resource_type="file",
+                record_id=path.name,
+                raw_truncated=path.stat().st_size > _HEAD_BYTES,
+            ),
             _read_head(path),
         )
         status = "unreadable"

@@ -40,6 +40,8 @@ class Rejection:
     field: str | None = None
     expected: str | None = None
     found: str | None = None
+    raw_truncated: bool = False
+    """The raw record handed over is only its beginning (the source file has it whole)."""
 
 
 class RecordSink(Protocol):

@@ -11,7 +11,6 @@ import shutil
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,6 +19,7 @@ import pyarrow.parquet as pq
 
 from wardwatch.core.lake import MANIFEST, Lake, fsync_dir
 from wardwatch.core.schemas import QUARANTINE, TABLES, Column, TableSpec
+from wardwatch.ingest._reasons import Reason
 from wardwatch.ingest._sink import Rejection, Row
 
 __all__ = ["MAX_RAW_BYTES", "SourceWriter"]
@@ -65,7 +65,9 @@ class SourceWriter:
         self.loaded += 1
 
     def reject(self, line: int, rejection: Rejection, raw: str | bytes | None) -> None:
-        text, truncated = _raw_text(raw)
+        text, cut_here = _raw_text(raw)
+        # A too-large record is, by definition, only its beginning.
+        truncated = cut_here or rejection.raw_truncated or rejection.reason is Reason.TOO_LARGE
         values = (
             str(rejection.reason),
             rejection.resource_type,
@@ -195,8 +197,3 @@ def _raw_text(raw: str | bytes | None) -> tuple[str | None, bool]:
     if len(raw) > MAX_RAW_BYTES:
         return raw[:MAX_RAW_BYTES], True
     return raw, False
-
-
-def staging_path(lake: Lake, source_key: str, run_id: str) -> Path:
-    """Where a run stages a source (exposed for tests of crash recovery)."""
-    return lake.staging_dir / f"{source_key}-{run_id}"

@@ -294,3 +294,20 @@ def test_medication_reference() -> None:
         "Medication",
         "Lisinopril",
     )
+
+
+def test_truncated_bundle_whose_first_entry_is_invalid_is_one_malformed_record() -> None:
+    """The strict decoder fails validation first; the loose one then meets the truncation."""
+    import io
+
+    from wardwatch.ingest import CollectingSink, Reason
+    from wardwatch.ingest.fhir import parse_bundle
+
+    sink = CollectingSink()
+    parse_bundle(io.BytesIO(b'{"resourceType": "Bundle", "entry": [' + b"1," * 50_000), sink)
+    assert sink.records_in == sink.quarantined == 1
+    _, rejection, raw = sink.rejected[0]
+    assert rejection.reason is Reason.MALFORMED
+    assert rejection.raw_truncated is True
+    assert raw is not None
+    assert len(raw) == 64 * 1024

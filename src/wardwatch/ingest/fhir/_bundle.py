@@ -19,6 +19,7 @@ A file that is not valid JSON, is larger than ``max_bytes``, or whose Bundle is 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Annotated, BinaryIO, Literal, get_args
 
 import msgspec
@@ -166,23 +167,24 @@ def _parse(data: bytes, sink: RecordSink) -> None:
     """Decode the file: a Bundle (fast path, else entry by entry) or one resource."""
     doc: _Bundle | _LooseBundle
     try:
-        doc = _BUNDLE.decode(data)
-    except (msgspec.ValidationError, UnicodeDecodeError):
         try:
-            doc = _LOOSE.decode(data)
-        except (msgspec.ValidationError, UnicodeDecodeError, RecursionError):
-            _single(data, sink)  # not an object, or a resourceType that is not UTF-8
-            return
-    except msgspec.DecodeError as exc:  # after ValidationError, its subclass
-        sink.reject(
-            1,
+            doc = _BUNDLE.decode(data)
+        except (msgspec.ValidationError, UnicodeDecodeError):
+            try:
+                doc = _LOOSE.decode(data)
+            except (msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+                _single(data, sink)  # not an object, or a resourceType that is not UTF-8
+                return
+    except msgspec.DecodeError as exc:  # broken JSON, found by either decoder
+        _reject_file(
+            sink,
             _file_rejection(
                 Reason.MALFORMED,
                 f"file is not valid JSON ({exc}); nothing in it was loaded",
                 "one JSON object (a Bundle or a resource)",
                 str(exc),
             ),
-            data[:RAW_LIMIT],
+            data,
         )
         return
     except RecursionError:
@@ -193,7 +195,7 @@ def _parse(data: bytes, sink: RecordSink) -> None:
         return
     problem = _type_problem(doc.type)
     if problem is not None:
-        sink.reject(1, problem, data[:RAW_LIMIT])
+        _reject_file(sink, problem, data)
         return
     if isinstance(doc, _Bundle):
         entries: list[Entry] = [(e, None) for e in doc.entry or ()]
@@ -211,7 +213,7 @@ def _parse(data: bytes, sink: RecordSink) -> None:
                 "an array of entries (0..*)",
                 r.found,
             )
-            sink.reject(1, reject, data[:RAW_LIMIT])
+            _reject_file(sink, reject, data)
             return
         entries = [_entry(bytes(raw)) for raw in raw_entries]
     _entries(entries, data, sink)
@@ -252,7 +254,7 @@ def _single(data: bytes, sink: RecordSink) -> None:
     if isinstance(result, list):
         sink.load(1, result)
     else:
-        sink.reject(1, result, data if len(data) <= RAW_LIMIT else data[:RAW_LIMIT])
+        _reject_file(sink, result, data)
 
 
 def _index(entries: list[Entry], resolver: Resolver, full_urls: dict[str, Target]) -> None:
@@ -352,3 +354,9 @@ def _no_resource(entry: _Entry) -> Rejection:
         "a resource to load",
         clip(what),
     )
+
+
+def _reject_file(sink: RecordSink, rejection: Rejection, data: bytes) -> None:
+    """Quarantine the file as record 1 with at most RAW_LIMIT bytes of it, flagged if cut."""
+    cut = len(data) > RAW_LIMIT
+    sink.reject(1, replace(rejection, raw_truncated=cut) if cut else rejection, data[:RAW_LIMIT])
