@@ -7,6 +7,7 @@ import typer
 from wardwatch import __version__
 from wardwatch.cli.demo import demo
 from wardwatch.cli.ingest import ingest, quarantine_app
+from wardwatch.cli.quality import quality_app
 from wardwatch.cli.synth import synth
 from wardwatch.cli.workspace import init
 
@@ -40,6 +41,7 @@ app.command("init")(init)
 app.command("synth")(synth)
 app.command("ingest")(ingest)
 app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(quality_app, name="quality")
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,10 @@
+"""The checks; importing this package registers every one in ``CHECKS``."""
+
+from wardwatch.quality.checks import (  # noqa: F401
+    codes,
+    delay,
+    quarantine,
+    references,
+    structure,
+    times,
+)

@@ -1,0 +1,173 @@
+"""Time checks: periods in order, nothing in the future, nothing before birth or after death,
+results issued not before they were taken, encounter events inside their encounter."""
+
+from __future__ import annotations
+
+import ibis
+from pydantic import Field
+
+from wardwatch.core.schemas import table_spec
+from wardwatch.quality._context import CheckContext
+from wardwatch.quality._model import CheckResult
+from wardwatch.quality._registry import Params, register
+from wardwatch.quality._rules import RowRule, evaluate, field_path
+
+#: (start, end) columns of each table's periods.
+PERIODS: dict[str, tuple[tuple[str, str], ...]] = {
+    "encounters": (("start_time", "end_time"),),
+    "procedures": (("start_time", "end_time"),),
+    "conditions": (("onset_time", "abatement_time"),),
+    "claims": (("billable_start", "billable_end"),),
+}
+#: The clinical time of each table's events (what happened when), for birth/death and window.
+CLINICAL_TIME: dict[str, tuple[str, ...]] = {
+    "encounters": ("start_time", "end_time"),
+    "conditions": ("onset_time", "abatement_time"),
+    "observations": ("effective_time",),
+    "medications": ("recorded_time",),
+    "procedures": ("start_time", "end_time"),
+    "claims": ("billable_start", "billable_end"),
+    "documents": ("recorded_time",),
+}
+#: The time used to place an event inside its encounter.
+WINDOW_TIME: dict[str, str] = {
+    "observations": "effective_time",
+    "procedures": "start_time",
+    "medications": "recorded_time",
+}
+_TABLES = (
+    "patients",
+    "encounters",
+    "conditions",
+    "observations",
+    "medications",
+    "procedures",
+    "claims",
+    "documents",
+)
+
+
+class TimeParams(Params):
+    """Tolerances of the time checks."""
+
+    window_tolerance_hours: float = Field(24.0, ge=0)
+    """How far outside its encounter's period an event may be dated."""
+    death_tolerance_hours: float = Field(24.0, ge=0)
+    """How long after death a clinical event may be dated (late entries, post-mortem labs)."""
+    future_tolerance_hours: float = Field(0.0, ge=0)
+    """Slack for clocks ahead of the gate's ``as_of``."""
+
+
+@register(
+    "times",
+    "Periods end after they start; no date in the future, before birth or after death; results "
+    "issued not before they were taken; encounter events inside their encounter's period.",
+    tables=_TABLES,
+    params=TimeParams,
+)
+def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
+    t = ctx.table(table)
+    spec = table_spec(table)
+    ts_cols = [c.name for c in spec.columns if c.kind in ("ts", "date")]
+    rel = t
+    clinical = CLINICAL_TIME.get(table, ())
+    if table != "patients" and clinical:
+        pats = ctx.full_table("patients")
+        life = pats.group_by(__pid=pats.patient_id).aggregate(
+            __birth=pats.birth_date.min(), __death=pats.death_time.min()
+        )
+        rel = rel.left_join(life, rel.patient_id == life.__pid)
+    window = WINDOW_TIME.get(table)
+    if window:
+        enc = ctx.full_table("encounters")
+        spans = enc.group_by(__eid=enc.encounter_id).aggregate(
+            __estart=enc.start_time.min(), __eend=enc.end_time.max()
+        )
+        rel = rel.left_join(spans, rel.encounter_id == spans.__eid)
+
+    rules: list[RowRule] = []
+    for start, end in PERIODS.get(table, ()):
+        rules.append(
+            RowRule(
+                "end-before-start",
+                field_path(table, end),
+                rel[end] < rel[start],
+                rel[end],
+                f"not before {start}",
+                related=rel[start],
+            )
+        )
+    now = ibis.literal(ctx.as_of) + ibis.interval(seconds=int(params.future_tolerance_hours * 3600))
+    for col in ts_cols:
+        c = rel[col]
+        value = c.cast("timestamp('UTC')") if spec.column(col).kind == "date" else c
+        rules.append(
+            RowRule(
+                "future-date",
+                field_path(table, col),
+                value > now,
+                c,
+                f"not after {ctx.as_of.isoformat(timespec='seconds')}",
+            )
+        )
+    if table == "patients":
+        rules.append(
+            RowRule(
+                "death-before-birth",
+                field_path(table, "death_time"),
+                rel.death_time < rel.birth_date.cast("timestamp('UTC')"),
+                rel.death_time,
+                "not before the birth date",
+            )
+        )
+    else:
+        death_slack = ibis.interval(seconds=int(params.death_tolerance_hours * 3600))
+        for col in clinical:
+            c = rel[col]
+            rules.append(
+                RowRule(
+                    "before-birth",
+                    field_path(table, col),
+                    c < rel.__birth.cast("timestamp('UTC')"),
+                    c,
+                    "not before the patient's birth date",
+                )
+            )
+            rules.append(
+                RowRule(
+                    "after-death",
+                    field_path(table, col),
+                    c > rel.__death + death_slack,
+                    c,
+                    "not after the patient's death",
+                )
+            )
+    if table == "observations":
+        rules.append(
+            RowRule(
+                "issued-before-effective",
+                field_path(table, "recorded_time"),
+                rel.recorded_time < rel.effective_time,
+                rel.recorded_time,
+                "issued not before effective_time",
+                related=rel.effective_time,
+            )
+        )
+    if window:
+        slack = ibis.interval(seconds=int(params.window_tolerance_hours * 3600))
+        c = rel[window]
+        early = c < rel.__estart - slack
+        late = rel.__eend.notnull() & (c > rel.__eend + slack)
+        rules.append(
+            RowRule(
+                "outside-encounter",
+                field_path(table, window),
+                rel.__estart.notnull() & (early | late),
+                c,
+                f"inside the encounter's period (± {params.window_tolerance_hours:g} h)",
+                related=rel.encounter_id,
+            )
+        )
+    return evaluate(
+        ctx, check="times", table=table, description="time order", relation=rel, rules=rules
+    )
