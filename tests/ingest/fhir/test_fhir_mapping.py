@@ -105,7 +105,7 @@ def test_observation_components_and_parent_value() -> None:
     assert rows[1]["interpretation"] == "N"
     assert {r["effective_time"] for r in rows} == {"2020-01-01T10:00:00Z"}
     rows = _obs_rows(valueQuantity=None, component=comps)
-    assert [r["observation_id"] for r in rows] == ["o1#1", "o1#2"]
+    assert [r["observation_id"] for r in rows] == ["o1", "o1#1", "o1#2"]  # the panel's own row
 
 
 def test_observation_effective_instant() -> None:

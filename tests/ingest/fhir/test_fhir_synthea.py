@@ -71,8 +71,7 @@ def test_observation_component_expansion(
             n_obs += 1
             has_value = any(k in r for k in VALUE_KEYS)
             n_valued += has_value
-            if has_value or not r.get("component"):
-                expected.append(r["id"])
+            expected.append(r["id"])  # every Observation has its own row (panels too)
             for i, _ in enumerate(r.get("component", []), 1):
                 expected.append(f"{r['id']}#{i}")
             n_components += len(r.get("component", []))
@@ -81,7 +80,7 @@ def test_observation_component_expansion(
     # README: 767 Observations, 649 + 60 with a value, 58 with components (2 each).
     assert (n_obs, n_valued, n_with_components, n_components) == (767, 709, 58, 116)
     total_rows = sum(len(s.rows["observations"]) for _, s in parsed.values())
-    assert total_rows == 709 + 116 == 825
+    assert total_rows == 767 + 116 == 883
 
 
 def test_blood_pressure_components(
@@ -92,7 +91,9 @@ def test_blood_pressure_components(
     bp = [oid[:-2] for oid in rows if oid.endswith("#1")]
     assert bp
     for parent in bp:
-        assert parent not in rows  # 55284-4 has no value of its own
+        panel = rows[parent]  # 55284-4 has no value of its own, but its code is kept
+        assert panel["code"] == "55284-4"
+        assert panel["value_num"] is None
         first, second = rows[f"{parent}#1"], rows[f"{parent}#2"]
         assert {first["code"], second["code"]} == {"8462-4", "8480-6"}
         for comp in (first, second):

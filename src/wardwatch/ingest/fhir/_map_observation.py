@@ -5,8 +5,9 @@ comparator such as ``<`` is kept in ``value_text`` as ``<5``), ``value_code`` (C
 Boolean as ``true``/``false``), ``value_text`` (string, time, dateTime, Period ``start/end``,
 Range ``low..high``, Ratio ``n:d``, SampledData's data), or ``value_num`` (integer; Ratio as
 n/d). Each component is its own row ``<id>#<n>`` (n from 1) and shares the parent's patient,
-encounter, category, status and times; the parent is a row of its own when it has a value, or
-when it has no component (so that every Observation gives at least one row).
+encounter, category, status and times; the parent is always a row of its own (with its code,
+and its value when it has one), so a panel's code (blood pressure 85354-9) is in the lake and
+checked like any other.
 """
 
 from __future__ import annotations
@@ -135,33 +136,33 @@ def map_observation(o: Observation, res: Resolver, raw: bytes) -> list[Row]:
         )
     rows: list[Row] = []
     status = o.status
-    if value is not None or not o.component:
-        low, high, interp = _extras(o, "Observation")
-        num, unit, vcode, vtext = value if value is not None else (None, None, None, None)
-        rows.append(
+    # the parent row: its code is data even when only its components carry values
+    low, high, interp = _extras(o, "Observation")
+    num, unit, vcode, vtext = value if value is not None else (None, None, None, None)
+    rows.append(
+        (
+            "observations",
             (
-                "observations",
-                (
-                    o.id,
-                    pid,
-                    eid,
-                    code,
-                    system,
-                    display,
-                    category,
-                    status,
-                    num,
-                    unit,
-                    vcode,
-                    vtext,
-                    low,
-                    high,
-                    interp,
-                    eff,
-                    issued,
-                ),
-            )
+                o.id,
+                pid,
+                eid,
+                code,
+                system,
+                display,
+                category,
+                status,
+                num,
+                unit,
+                vcode,
+                vtext,
+                low,
+                high,
+                interp,
+                eff,
+                issued,
+            ),
         )
+    )
     if o.component:
         oid = o.id
         for n, comp in enumerate(o.component, 1):
