@@ -72,7 +72,7 @@ def test_required_flags_null_and_blank(tmp_path: Path) -> None:
 
 
 def test_allowed_values_and_unique_keys(tmp_path: Path) -> None:
-    rows = [obs("o1"), obs("o2", status="done"), obs("o2"), obs("o3", status=None)]
+    rows = [obs("o1"), obs("o2", status="done"), obs("o2"), obs("o3", status=None), obs("o1")]
     r = gate(tmp_path, {"observations": rows}, "allowed-values", "unique-keys")
     assert found(r) == {
         ("invalid-value", "o2", "observations.status"),
@@ -80,7 +80,28 @@ def test_allowed_values_and_unique_keys(tmp_path: Path) -> None:
     }
     dup = r.result("unique-keys", "observations")
     assert dup is not None
-    assert dup.failed == 2  # both rows sharing the id are listed
+    assert dup.failed == 2  # both rows sharing the id are listed; o1 sent twice unchanged is not
+
+
+def test_death_certification_may_follow_death(tmp_path: Path) -> None:
+    encounters = [
+        {"encounter_id": "cert", "patient_id": "p2", "type_code": "308646001",
+         "start_time": ts("2024-05-08"), "end_time": ts("2024-05-08 01:00")},
+        {"encounter_id": "visit", "patient_id": "p2", "type_code": "185349003",
+         "start_time": ts("2024-05-08"), "end_time": ts("2024-05-08 01:00")},
+    ]  # fmt: skip
+    rows = [
+        obs("cause", patient_id="p2", encounter_id="cert", effective_time=ts("2024-05-08"),
+            recorded_time=ts("2024-05-08")),
+        obs("care", patient_id="p2", encounter_id="visit", effective_time=ts("2024-05-08"),
+            recorded_time=ts("2024-05-08")),
+    ]  # fmt: skip
+    tables = {"patients": PATIENTS, "encounters": encounters, "observations": rows}
+    r = gate(tmp_path, tables, "times")
+    assert {(f.reason, f.record_id) for f in r.findings} == {
+        ("after-death", "visit"),
+        ("after-death", "care"),
+    }
 
 
 def test_references(tmp_path: Path) -> None:
@@ -152,8 +173,12 @@ def test_codes(tmp_path: Path) -> None:
     ]
     rows = [obs("o1"), obs("o2", code="2345-8"), obs("o3", value_unit="mgs/dl")]
     practitioners = [{"practitioner_id": "pr1", "npi": "1234567893"},
-                     {"practitioner_id": "pr2", "npi": "1234567890"}]  # fmt: skip
-    claims = [{"claim_id": "cl1", "patient_id": "p1", "diagnosis_codes": ["E11.9", "Q00.0X"]}]
+                     {"practitioner_id": "pr2", "npi": "1234567890"},
+                     {"practitioner_id": "pr3", "npi": "520"}]  # fmt: skip
+    claims = [
+        {"claim_id": "cl1", "patient_id": "p1", "diagnosis_codes": ["E11.9", "Q00.0X"]},
+        {"claim_id": "cl2", "patient_id": "p1", "diagnosis_codes": ["38341003", "1234"]},
+    ]
     tables = {"conditions": conditions, "observations": rows, "practitioners": practitioners,
               "claims": claims}  # fmt: skip
     r = gate(tmp_path, tables, "codes")
@@ -165,6 +190,8 @@ def test_codes(tmp_path: Path) -> None:
         ("bad-unit", "o3", "observations.value_unit"),
         ("bad-check-digit", "pr2", "practitioners.npi"),
         ("unknown-code", "cl1", "claims.diagnosis_codes"),
+        ("bad-format", "cl2", "claims.diagnosis_codes"),  # SNOMED CT ids have 6+ digits
+        ("bad-format", "pr3", "practitioners.npi"),  # a fixed-system column: no "mismatch"
     }
     o2 = next(f for f in r.findings if f.record_id == "o2")
     assert o2.found == "2345-8"

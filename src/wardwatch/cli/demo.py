@@ -2,7 +2,8 @@
 
 Each capability extends this as it lands; today: workspace, synthetic EHR (FHIR R4 NDJSON, HL7
 v2.5, claims CSV, and a second feed with injected defects), ingest of all of it with the
-quarantine, and a JSON report of each run.
+quarantine, a JSON report of each run, and the data-quality gate on the clean feed alone (it
+passes) and on every feed (the injected defects fail it), with JSON and HTML reports.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from wardwatch.core.lake import Lake
 from wardwatch.core.workspace import CONFIG_NAME, Workspace, init_workspace
 from wardwatch.ingest import IngestSummary, quarantine_counts
 from wardwatch.ingest import ingest as run_ingest
+from wardwatch.quality import QualityReport, default_contract, run_gate
 from wardwatch.synth import SynthConfig, generate
 
 __all__ = ["demo"]
@@ -114,6 +116,25 @@ def demo(
     )
     say(f"   look closer: wardwatch quarantine list --workspace {ws.root}")
 
+    say("[bold]3. data-quality gate[/] the default contract, on DuckDB")
+    steps["quality"] = {}
+    for label, sources in (("clean feed", ["*/synthetic/*"]), ("all feeds", [])):
+        report = run_guarded(partial(_quality, lake, sources), as_json=as_json)
+        stem = "quality-" + label.replace(" ", "-")
+        _, html_path = report.write(ws.reports_dir, stem=stem)
+        d = report.to_dict()
+        steps["quality"][label] = {
+            "verdict": d["verdict"],
+            "summary": d["summary"],
+            "by_check": d["counts"]["by_check"],
+            "report": str(html_path),
+        }
+        top = sorted(d["counts"]["by_check"].items(), key=lambda kv: -kv[1])[:4]
+        say(
+            f"   {label}: [bold]{d['verdict'].upper()}[/], {d['summary']['findings']:,} "
+            f"findings ({', '.join(f'{k} {v}' for k, v in top if v) or 'none'})  ->  {html_path}"
+        )
+
     steps["where"] = {
         "lake": str(ws.lake_dir),
         "store": ws.store_url,
@@ -126,6 +147,12 @@ def demo(
             f"[bold green]done.[/] lake {ws.lake_dir}\n      reports {ws.reports_dir}",
             highlight=False,
         )
+
+
+def _quality(lake: Lake, sources: list[str]) -> QualityReport:
+    base = default_contract()
+    contract = base.model_copy(update={"sources": sources, "name": f"default{sources or ''}"})
+    return run_gate(lake, contract)
 
 
 def _save_report(ws: Workspace, summary: IngestSummary) -> Path:

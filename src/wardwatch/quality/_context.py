@@ -33,6 +33,8 @@ class CheckContext:
     max_findings: int | None = 1000
     sources: tuple[str, ...] = ()
     reference: dict[str, Any] | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+    """Results checks share within one gate run (a table's profile serves two checks)."""
     _counts: dict[str, int] = field(default_factory=dict)
     _tables: dict[str, ir.Table] = field(default_factory=dict)
 

@@ -3,8 +3,11 @@
 from wardwatch.quality.checks import (  # noqa: F401
     codes,
     delay,
+    duplicates,
+    profile,
     quarantine,
     references,
     structure,
     times,
+    units,
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -21,7 +22,7 @@ from wardwatch.quality._context import CheckContext
 from wardwatch.quality._model import CheckResult, Severity
 from wardwatch.quality._registry import NoParams, register
 from wardwatch.quality._rules import RowRule, evaluate, field_path
-from wardwatch.terminology import ICD10CM, NPI, UCUM, validate_codes
+from wardwatch.terminology import ICD10CM, NPI, SNOMED, UCUM, validate_codes
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -35,6 +36,8 @@ class CodeField:
     system_column: str | None = None
     system: str | None = None
     is_list: bool = False
+    numeric_system: str | None = None
+    """For mixed lists: the system of all-digit codes (the others are in ``system``)."""
 
 
 CODE_FIELDS: dict[str, tuple[CodeField, ...]] = {
@@ -49,7 +52,9 @@ CODE_FIELDS: dict[str, tuple[CodeField, ...]] = {
     ),
     "claims": (
         CodeField("provider_npi", system=NPI.uri),
-        CodeField("diagnosis_codes", system=ICD10CM.uri, is_list=True),
+        # ICD-10-CM codes start with a letter; sources that code claims in SNOMED CT (Synthea)
+        # give all-digit concept ids, checked as SNOMED CT
+        CodeField("diagnosis_codes", system=ICD10CM.uri, is_list=True, numeric_system=SNOMED.uri),
     ),
     "documents": (CodeField("type_code", "type_system"),),
     "practitioners": (CodeField("npi", system=NPI.uri),),
@@ -71,7 +76,7 @@ def codes(ctx: CheckContext, table: str, params: NoParams) -> CheckResult:
     for cf in CODE_FIELDS.get(table, ()):
         rel = _relation(ctx, table, key, cf)
         pairs = ctx.engine.to_arrow(rel.select("__code", "__system").distinct())
-        bad = _invalid(pairs)
+        bad = _invalid(pairs, declared=cf.system_column is not None)
         if not bad.num_rows:
             continue
         mem = ctx.engine.memtable(bad)
@@ -108,25 +113,35 @@ def _relation(ctx: CheckContext, table: str, key: str, cf: CodeField) -> ir.Tabl
     system = t[cf.system_column] if cf.system_column else None
     rel = t.select(**base, __code=code, **({"__sys": system} if system is not None else {}))
     if cf.system is not None:
-        import ibis
-
-        rel = rel.mutate(__system=ibis.literal(cf.system))
+        system_expr = ibis.literal(cf.system)
+        if cf.numeric_system is not None:
+            system_expr = ibis.ifelse(
+                rel.__code.re_search("^[0-9]+$"), ibis.literal(cf.numeric_system), system_expr
+            )
+        rel = rel.mutate(__system=system_expr)
     else:
         rel = rel.rename(__system="__sys")
     return rel.filter(rel.__code.notnull())
 
 
-def _invalid(pairs: pa.Table) -> pa.Table:
-    """The (code, system) pairs that fail, with the reason and what was expected."""
+def _invalid(pairs: pa.Table, *, declared: bool) -> pa.Table:
+    """The (code, system) pairs that fail, with the reason and what was expected.
+
+    ``declared`` says the system came with the data; when the column's system is fixed (an NPI
+    column), a value of another system's shape is simply malformed, not ``system-mismatch``.
+    """
     if not pairs.num_rows:
         return _EMPTY
     verdict = validate_codes(pairs.column("__code"), pairs.column("__system"))
     keep = pc.invert(pc.fill_null(verdict.valid, True))
+    reason = verdict.reason
+    if not declared:
+        reason = pc.if_else(pc.equal(reason, "system-mismatch"), "bad-format", reason)
     return pa.table(
         {
             "__bcode": pc.filter(pairs.column("__code"), keep),
             "__bsystem": pc.filter(pairs.column("__system"), keep),
-            "__breason": pc.filter(verdict.reason, keep),
+            "__breason": pc.filter(reason, keep),
             "__bexpected": pc.filter(verdict.expected, keep),
         }
     )

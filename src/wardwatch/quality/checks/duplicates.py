@@ -9,20 +9,21 @@ at it.
 ``duplicate-patients`` finds probable duplicate registrations: the same person under a new id
 and MRN, with the small errors a registration clerk makes (a typo in the name, two digits of
 the phone number swapped, day and month of birth transposed). Candidate pairs are blocked in
-the engine (self-joins on a few keys, each of which survives one such error); only those pairs
-come back to Python, where :func:`score_pair` scores them field by field with ``rapidfuzz``.
+the engine (one self-join over a few keys, each of which survives one such error); only those
+pairs come back to Python, where :func:`score_pair` scores them field by field with ``rapidfuzz``.
 Findings carry similarities and words, never the identifying values themselves.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import ibis
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from rapidfuzz.distance import OSA, Indel, JaroWinkler
 
 from wardwatch.core.schemas import table_spec
@@ -34,18 +35,26 @@ from wardwatch.quality._rules import RowRule, evaluate, field_path, resource_typ
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["EVENT_IDENTITY", "FIELD_WEIGHTS", "DuplicatePatientParams", "score_pair"]
+__all__ = [
+    "EVENT_IDENTITY",
+    "FIELD_WEIGHTS",
+    "DuplicateEventParams",
+    "DuplicatePatientParams",
+    "score_pair",
+]
 
 # --- duplicate events ---------------------------------------------------------------------
 
-#: Per event table: the clinical time and the other columns that, with patient, code and code
-#: system, say which event a row records. Nulls compare equal (the engine's partitions are
-#: null-safe). A condition's onset is the disease's, shared by every encounter diagnosis and
-#: problem-list entry that asserts it, so a condition is the same record only when it is also
-#: asserted in the same encounter, with the same category, at the same recorded time.
+#: Per event table: the clinical time and the other columns that, with patient, encounter, code
+#: and code system, say which event a row records. Nulls compare equal (the engine's partitions
+#: are null-safe). A copy keeps its encounter; two encounters of one patient that happen to
+#: share a minute and a value (one component of two blood pressures) are two measurements. A
+#: condition's onset is the disease's, shared by every encounter diagnosis and problem-list
+#: entry that asserts it, so a condition is the same record only when it is also asserted with
+#: the same category at the same recorded time.
 EVENT_IDENTITY: dict[str, tuple[str, tuple[str, ...]]] = {
     "observations": ("effective_time", ("value_num", "value_unit", "value_code", "value_text")),
-    "conditions": ("onset_time", ("encounter_id", "category", "recorded_time")),
+    "conditions": ("onset_time", ("category", "recorded_time")),
     "medications": ("recorded_time", ()),
     "procedures": ("start_time", ()),
 }
@@ -57,8 +66,8 @@ class DuplicateEventParams(Params):
 
 @register(
     "duplicate-events",
-    "The same event is not recorded twice under different ids (same patient, code, clinical "
-    "time and value).",
+    "The same event is not recorded twice under different ids (same patient, encounter, code, "
+    "clinical time and value).",
     tables=tuple(EVENT_IDENTITY),
     params=DuplicateEventParams,
     severity=Severity.ERROR,
@@ -79,9 +88,13 @@ def duplicate_events(ctx: CheckContext, table: str, params: DuplicateEventParams
     key = table_spec(table).key
     t = ctx.table(table)
     t = t.filter(t.patient_id.notnull() & t.code.notnull() & t[time_col].notnull())
-    group = [t.patient_id, t.code, t.code_system, t[time_col], *(t[c] for c in extra)]
+    # A column the lake lacks (a schema finding of its own) just does not discriminate.
+    names = ("patient_id", "encounter_id", "code", "code_system", time_col, *extra)
+    group = [t[c] for c in names if c in t.columns]
     ordered = ibis.window(group_by=group, order_by=[t.source_file, t.source_line, t[key]])
-    rel = t.mutate(__first=t[key].first().over(ordered), __copies=t.count().over(group_by=group))
+    rel = t.mutate(
+        __first=t[key].first().over(ordered), __copies=t.count().over(ibis.window(group_by=group))
+    )
     # Restrict to rows of groups with copies before comparing ids: cheap for the engine.
     rel = rel.filter(rel.__copies > 1)
     this, first = _resource_id(rel[key], table), _resource_id(rel.__first, table)
@@ -90,12 +103,10 @@ def duplicate_events(ctx: CheckContext, table: str, params: DuplicateEventParams
         field_path(table, key),
         this != first,
         rel.__copies.cast("string") + " records of one event",
-        f"one record per event (patient, code, {time_col}"
-        + (", value" if table == "observations" else "")
-        + ")",
+        "one record per " + ", ".join(c for c in names if c in t.columns),
         related=rel.__first,
     )
-    result = evaluate(
+    return evaluate(
         ctx,
         check="duplicate-events",
         table=table,
@@ -104,7 +115,6 @@ def duplicate_events(ctx: CheckContext, table: str, params: DuplicateEventParams
         rules=[rule],
         checked=ctx.rows(table),
     )
-    return result
 
 
 def _resource_id(col: ir.StringValue, table: str) -> ir.StringValue:
@@ -130,7 +140,13 @@ FIELD_WEIGHTS: dict[str, float] = {
 }
 #: A strong disagreement multiplies the score down: a different first name, sex or birth date
 #: (beyond a typo) is a different person even when the household (address, phone) is shared.
-_VETO = {"given_name": 0.7, "sex": 0.7, "birth_date": 0.7, "ssn": 0.8}
+#: field -> (similarity below which the field disagrees strongly, factor).
+_VETO: dict[str, tuple[float, float]] = {
+    "given_name": (0.8, 0.7),
+    "sex": (1.0, 0.7),
+    "birth_date": (0.5, 0.7),
+    "ssn": (0.5, 0.8),
+}
 _PAIR_COLUMNS = (
     "patient_id",
     "family_name",
@@ -151,7 +167,7 @@ class DuplicatePatientParams(Params):
 
     threshold: float = 0.85
     """A pair scoring at least this (0-1) is a probable duplicate."""
-    weights: dict[str, float] = {}
+    weights: dict[str, float] = Field(default_factory=dict)
     """Overrides of :data:`FIELD_WEIGHTS` (field name -> weight >= 0)."""
     max_block: int = 100
     """Blocks (patients sharing a blocking key) larger than this are skipped: a placeholder
@@ -238,6 +254,10 @@ def duplicate_patients(
                 line=later["source_line"],
                 related_id=earlier["patient_id"],
                 score=round(score, 4),
+                # the report masks ``found`` of identifying fields; the evidence holds no
+                # identifying value, so the message keeps it readable there
+                message=f"probable duplicate registration ({evidence}); merge the two records "
+                "or mark them as distinct people",
             )
         )
     return result
@@ -272,15 +292,24 @@ def _candidate_pairs(t: ir.Table, max_block: int) -> ir.Table:
 
     Each key survives one of the errors duplicates carry: a name typo keeps the birth date,
     a transposed birth date keeps the names, any of them keeps the phone number and the SSN.
+    The keys are stacked into one ``(patient, key)`` relation (each key as text, prefixed with
+    its kind), so that a single self-join blocks on all of them.
     """
+
+    def col(name: str) -> ir.StringValue:
+        # a column the lake lacks (a schema finding of its own) blocks nothing
+        if name not in t.columns:
+            return ibis.null("string")
+        return t[name].cast("string")
+
     keyed = t.filter(t.patient_id.notnull()).select(
         pid=t.patient_id,
-        birth=t.birth_date,
-        fam=_norm(t.family_name),
-        giv=_norm(t.given_name),
-        sex=_norm(t.sex),
-        phone=_digits(t.phone),
-        ssn=_digits(t.ssn),
+        birth=col("birth_date"),
+        fam=_norm(col("family_name")),
+        giv=_norm(col("given_name")),
+        sex=_norm(col("sex")),
+        phone=_digits(col("phone")),
+        ssn=_digits(col("ssn")),
     )
     keysets: Sequence[tuple[str, ...]] = (
         ("birth", "giv", "sex"),
@@ -289,19 +318,25 @@ def _candidate_pairs(t: ir.Table, max_block: int) -> ir.Table:
         ("phone",),
         ("ssn",),
     )
-    out: ir.Table | None = None
+    stacked: ir.Table | None = None
     for keys in keysets:
-        rows = keyed.filter(ibis.and_(*(keyed[k].notnull() for k in keys))).select("pid", *keys)
-        sizes = rows.group_by(list(keys)).aggregate(__size=rows.count())
-        sizes = sizes.filter((sizes.__size > 1) & (sizes.__size <= max_block)).select(*keys)
-        blocked = rows.inner_join(sizes, list(keys)).select("pid", *keys)
-        a = blocked.select(id_a=blocked.pid, **{f"a_{k}": blocked[k] for k in keys})
-        b = blocked.view().select(id_b=blocked.pid, **{f"b_{k}": blocked[k] for k in keys})
-        preds = [a[f"a_{k}"] == b[f"b_{k}"] for k in keys] + [a.id_a < b.id_b]
-        pairs = a.inner_join(b, preds).select("id_a", "id_b")
-        out = pairs if out is None else out.union(pairs, distinct=True)
-    assert out is not None
-    return out.distinct()
+        text: ir.StringValue = ibis.literal("/".join(keys))
+        for k in keys:
+            text = text + "|" + keyed[k]
+        part = keyed.filter(ibis.and_(*(keyed[k].notnull() for k in keys))).select(
+            pid=keyed.pid, bkey=text
+        )
+        stacked = part if stacked is None else stacked.union(part, distinct=False)
+    assert stacked is not None
+    sizes = stacked.group_by("bkey").aggregate(members=stacked.count())
+    sizes = sizes.filter((sizes.members > 1) & (sizes.members <= max_block))
+    sizes = sizes.select(okey=sizes.bkey)
+    blocked = stacked.inner_join(sizes, stacked.bkey == sizes.okey).select("pid", "bkey")
+    a = blocked.select(id_a=blocked.pid, key_a=blocked.bkey)
+    other = blocked.view()
+    b = other.select(id_b=other.pid, key_b=other.bkey)
+    pairs = a.inner_join(b, [a.key_a == b.key_b, a.id_a < b.id_b]).select("id_a", "id_b")
+    return pairs.distinct()
 
 
 def _pair_rows(
@@ -310,7 +345,8 @@ def _pair_rows(
     """The candidate pairs with both records' fields (one row per pair)."""
     cols = [c for c in _PAIR_COLUMNS if c in t.columns]
     a = t.select(**{f"a__{c}": t[c] for c in cols})
-    b = t.view().select(**{f"b__{c}": t[c] for c in cols})
+    other = t.view()
+    b = other.select(**{f"b__{c}": other[c] for c in cols})
     joined = pairs.inner_join(a, pairs.id_a == a.a__patient_id).inner_join(
         b, pairs.id_b == b.b__patient_id
     )
@@ -386,9 +422,9 @@ def score_pair(
         return 0.0, "patient_id", "score 0.00: no field to compare"
     score = sum(w.get(f, 0.0) * s.value for f, s in sims.items()) / total
     vetoes = []
-    for f, factor in _VETO.items():
+    for f, (below, factor) in _VETO.items():
         s = sims.get(f)
-        if s is not None and w.get(f, 0.0) > 0 and s.value < _VETO_BELOW[f]:
+        if s is not None and w.get(f, 0.0) > 0 and s.value < below:
             score *= factor
             vetoes.append(f)
     score = max(0.0, min(1.0, score))
@@ -397,11 +433,8 @@ def score_pair(
     parts = [f"{f} {s.words}" for f, s in sims.items()]
     if vetoes:
         parts.append("differs in " + "/".join(vetoes))
-    return score, field, f"score {score:.2f}: " + ", ".join(parts)
-
-
-#: Below these similarities a field disagrees strongly (see ``_VETO``).
-_VETO_BELOW = {"given_name": 0.8, "sex": 1.0, "birth_date": 0.5, "ssn": 0.5}
+    shown = math.floor(score * 100 + 1e-9) / 100  # rounded down: only the same record shows 1.00
+    return score, field, f"score {shown:.2f}: " + ", ".join(parts)
 
 
 def _text(v: Any) -> str | None:

@@ -232,20 +232,24 @@ def allowed_values(ctx: CheckContext, table: str, params: AllowedParams) -> Chec
 
 @register(
     "unique-keys",
-    "Each table's key (resource id) is unique.",
+    "Each table's key (resource id) is unique: one id, one content. The same record re-sent "
+    "unchanged by several sources (a practitioner in every patient bundle) is not a conflict.",
     tables=_CLINICAL,
     params=NoParams,
 )
 def unique_keys(ctx: CheckContext, table: str, params: NoParams) -> CheckResult:
     t = ctx.table(table)
     key = table_spec(table).key
-    counts = t.group_by(key).aggregate(__copies=t.count()).filter(lambda g: g.__copies > 1)
-    dup = t.inner_join(counts, key).select(*t.columns, "__copies")
+    content = [c.name for c in table_spec(table).columns]
+    versions = t.select(*content).distinct()
+    conflicts = versions.group_by(key).aggregate(__versions=versions.count())
+    conflicts = conflicts.filter(conflicts.__versions > 1)
+    dup = t.inner_join(conflicts, key).select(*t.columns, "__versions")
     rule = RowRule(
         "duplicate-key",
         field_path(table, key),
-        dup.__copies > 1,
-        dup.__copies.cast("string") + " rows share the id",
+        dup.__versions > 1,
+        dup.__versions.cast("string") + " different records share the id",
         "a unique id",
     )
     return evaluate(

@@ -29,6 +29,13 @@ CLINICAL_TIME: dict[str, tuple[str, ...]] = {
     "claims": ("billable_start", "billable_end"),
     "documents": ("recorded_time",),
 }
+#: The time that must not be after death: when care began (a stay that ends at death is closed
+#: some hours later; claims and notes about a stay are filed after death as a matter of course).
+AFTER_DEATH_TIME: dict[str, str] = {
+    t: cols[0] for t, cols in CLINICAL_TIME.items() if t not in ("claims", "documents")
+}
+#: Encounter types that follow death by design (SNOMED CT 308646001 Death certification).
+POST_MORTEM_TYPES = ("308646001",)
 #: The time used to place an event inside its encounter.
 WINDOW_TIME: dict[str, str] = {
     "observations": "effective_time",
@@ -56,6 +63,8 @@ class TimeParams(Params):
     """How long after death a clinical event may be dated (late entries, post-mortem labs)."""
     future_tolerance_hours: float = Field(0.0, ge=0)
     """Slack for clocks ahead of the gate's ``as_of``."""
+    post_mortem_encounter_types: list[str] = Field(default_factory=lambda: [*POST_MORTEM_TYPES])
+    """Encounter types (``type_code``) whose events may follow death (death certification)."""
 
 
 @register(
@@ -78,12 +87,17 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
         )
         rel = rel.left_join(life, rel.patient_id == life.__pid)
     window = WINDOW_TIME.get(table)
-    if window:
+    if table != "patients" and "encounter_id" in t.columns:
         enc = ctx.full_table("encounters")
         spans = enc.group_by(__eid=enc.encounter_id).aggregate(
-            __estart=enc.start_time.min(), __eend=enc.end_time.max()
+            __estart=enc.start_time.min(), __eend=enc.end_time.max(), __etype=enc.type_code.max()
         )
         rel = rel.left_join(spans, rel.encounter_id == spans.__eid)
+        post_mortem = rel.__etype.isin(params.post_mortem_encounter_types).fill_null(False)
+    elif table == "encounters":
+        post_mortem = rel.type_code.isin(params.post_mortem_encounter_types).fill_null(False)
+    else:
+        post_mortem = ibis.literal(False)
 
     rules: list[RowRule] = []
     for start, end in PERIODS.get(table, ()):
@@ -133,15 +147,16 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
                     "not before the patient's birth date",
                 )
             )
-            rules.append(
-                RowRule(
-                    "after-death",
-                    field_path(table, col),
-                    c > rel.__death + death_slack,
-                    c,
-                    "not after the patient's death",
+            if col == AFTER_DEATH_TIME.get(table):
+                rules.append(
+                    RowRule(
+                        "after-death",
+                        field_path(table, col),
+                        (c > rel.__death + death_slack) & ~post_mortem,
+                        c,
+                        "not after the patient's death",
+                    )
                 )
-            )
     if table == "observations":
         rules.append(
             RowRule(
