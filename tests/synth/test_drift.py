@@ -73,6 +73,12 @@ def test_rule_drifts_switch_at_the_date(clean_run: SynthResult, tmp_path: Path) 
     assert ("Lakeview Medical Center", False, "mg/dL") in units
     assert ("Lakeview Medical Center", True, "mg/dL") not in units
     assert all(u == "mg/dL" for s, _, u in units if s != "Lakeview Medical Center")
+    mmol = [
+        o["valueQuantity"]["value"]
+        for o in _records(out, "Observation")
+        if o["code"]["coding"][0]["code"] == "2345-7" and o["valueQuantity"]["unit"] == "mmol/L"
+    ]
+    assert any(v != int(v) for v in mmol), "mmol/L keeps its decimal (5.3, not 5)"
     # code-set-change: RGH stops using the specific codes after the date.
     rgh = [
         c

@@ -317,7 +317,7 @@ class FhirBuilder:
             value, unit = round(o.value / GLUCOSE_MMOL, 1), "mmol/L"
             low = round(low / GLUCOSE_MMOL, 1) if low is not None else None
             high = round(high / GLUCOSE_MMOL, 1) if high is not None else None
-        res["valueQuantity"] = qty(int(value) if lab.decimals == 0 else value, unit)
+        res["valueQuantity"] = qty(int(value) if lab.decimals == 0 and not o.si else value, unit)
         if lab.category == "laboratory":
             rr: JSON = {}
             if low is not None:
