@@ -6,7 +6,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --locked --no-sync
-PYTEST_ARGS ?= -n 2
+# loadgroup: tests marked xdist_group("spark") share one worker and one Spark session
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: env system-deps demo test test-fast lint typecheck bench clean
 
@@ -20,7 +21,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 env: $(VENV)/.synced  ## create .venv from the lock file
 
-system-deps:  ## PostgreSQL (and later Java, Chromium) for the tests, from Debian's packages
+system-deps:  ## PostgreSQL and Java 17 (for Spark) for the tests, from Debian's packages
 	bash scripts/setup-system.sh
 
 demo: env  ## run the whole pipeline on synthetic data in a fresh workspace
@@ -37,10 +38,11 @@ test: env system-deps lint typecheck  ## everything CI runs
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-fast: env
-	$(RUN) pytest -x -q -m "not slow and not postgres"
+	$(RUN) pytest -x -q -m "not slow and not postgres and not spark"
 
 bench: env
 	$(RUN) python bench/ingest.py
+	$(RUN) python bench/quality.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) demo-workspace .pytest_cache .mypy_cache .ruff_cache

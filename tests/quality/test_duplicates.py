@@ -4,7 +4,6 @@ hand-computed values, generated data against the generator's manifest, Synthea, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -459,20 +458,9 @@ def test_synthea_fixtures_have_no_duplicates(tmp_path: Path) -> None:
 # --- Spark ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from wardwatch.quality._spark import local_session
-
-    try:
-        session = local_session("wardwatch-test-duplicates")
-    except ConfigError as exc:  # no Java here: the DuckDB tests still ran
-        pytest.skip(str(exc))
-    yield session
-    session.stop()
-
-
 @pytest.mark.spark
 @pytest.mark.slow
+@pytest.mark.xdist_group("spark")
 def test_spark_finds_what_duckdb_finds(tmp_path: Path, spark: Any) -> None:
     rows = [
         obs("bp1#1", code="8480-6", value_num=120.0), obs("bp1#2", code="8462-4"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -328,20 +327,9 @@ def test_broken_reference_is_an_error_result_not_a_crash(tmp_path: Path) -> None
 # --- Spark ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from wardwatch.quality._spark import local_session
-
-    try:
-        session = local_session("wardwatch-test-profile")
-    except ConfigError as exc:  # no Java here: the DuckDB tests still ran
-        pytest.skip(str(exc))
-    yield session
-    session.stop()
-
-
 @pytest.mark.spark
 @pytest.mark.slow
+@pytest.mark.xdist_group("spark")
 def test_spark_profile_matches_duckdb(tmp_path: Path, spark: Any) -> None:
     lake = two_feeds(tmp_path, b_interpretation=0.5)
     for table in ("observations",):  # sources, sites through a join, every column type

@@ -5,7 +5,6 @@ Synthea fixtures, and Spark against DuckDB."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from tests.quality._lake import make_lake, ts
 
 from wardwatch.core.lake import Lake
 from wardwatch.core.workspace import init_workspace
-from wardwatch.errors import ConfigError
 from wardwatch.ingest import ingest
 from wardwatch.quality import CHECKS, CheckContext, CheckResult, Severity, open_engine
 from wardwatch.quality.checks.units import UnitSwitchParams
@@ -302,20 +300,9 @@ def test_synthea_fixtures_are_plausible(tmp_path: Path) -> None:
 # --- Spark ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from wardwatch.quality._spark import local_session
-
-    try:
-        session = local_session("wardwatch-test-units")
-    except ConfigError as exc:  # no Java here: the DuckDB tests still ran
-        pytest.skip(str(exc))
-    yield session
-    session.stop()
-
-
 @pytest.mark.spark
 @pytest.mark.slow
+@pytest.mark.xdist_group("spark")
 def test_spark_finds_what_duckdb_finds(tmp_path: Path, spark: Any) -> None:
     tables, switched = glucose_feed(switch_from=ts("2023-06-15"))
     tables["observations"] += [

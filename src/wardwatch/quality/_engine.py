@@ -32,7 +32,9 @@ _ALL_TABLES = (*TABLES, QUARANTINE.name)
 class Engine:
     """Canonical tables of one lake as Ibis tables on one backend.
 
-    Use :func:`open_engine`; close it (or use it as a context manager) when done.
+    Use :func:`open_engine`; close it (or use it as a context manager) when done. Spark's
+    engine is :class:`wardwatch.quality._spark.SparkEngine`, which runs queries through
+    Spark's own Arrow path and types timestamps as DuckDB does.
     """
 
     def __init__(self, name: EngineName, backend: Any, owned: Any = None) -> None:
@@ -40,7 +42,6 @@ class Engine:
         self.backend = backend
         self._owned = owned
         self._tables: dict[str, ir.Table] = {}
-        self._memtables = 0
 
     def table(self, name: str) -> ir.Table:
         """The canonical table ``name`` (typed and empty when the lake has none of it)."""
@@ -63,12 +64,11 @@ class Engine:
         return value.as_py() if hasattr(value, "as_py") else value
 
     def memtable(self, data: pa.Table) -> ir.Table:
-        """A small Arrow table (computed in Python) as an engine table, for joins."""
-        self._memtables += 1
-        name = f"_ww_mem_{self._memtables}"
-        if self.name == "spark":
-            self.backend.create_view(name, ibis.memtable(data), overwrite=True)
-            return self.backend.table(name)
+        """A small Arrow table (computed in Python) as an engine table, for joins.
+
+        Ibis registers it with the backend the first time a query uses it (on Spark: as a
+        temp view with a unique name), so it works the same on every engine.
+        """
         return ibis.memtable(data)
 
     def close(self) -> None:

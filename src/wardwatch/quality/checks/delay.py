@@ -52,7 +52,10 @@ def charting_delay(ctx: CheckContext, table: str, params: DelayParams) -> CheckR
         )
         result.metrics = {"skipped": f"{table} has no clinical time to compare"}
         return result
-    hours = (t.recorded_time.epoch_seconds() - t[described].epoch_seconds()) / 3600.0
+    # Exact on both engines: epoch_seconds() truncates to whole seconds on Spark, and a float
+    # literal divisor is a DECIMAL there (the mean and max would come back as Decimal).
+    micros = t.recorded_time.delta(t[described], unit="microsecond")
+    hours = micros.cast("float64") / 3_600_000_000.0
     rel = t.mutate(__delay_h=hours)
     rule = RowRule(
         "charting-delay",

@@ -3,6 +3,8 @@ results issued not before they were taken, encounter events inside their encount
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ibis
 from pydantic import Field
 
@@ -11,6 +13,9 @@ from wardwatch.quality._context import CheckContext
 from wardwatch.quality._model import CheckResult
 from wardwatch.quality._registry import Params, register
 from wardwatch.quality._rules import RowRule, evaluate, field_path
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 #: (start, end) columns of each table's periods.
 PERIODS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -106,9 +111,9 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
                 "end-before-start",
                 field_path(table, end),
                 rel[end] < rel[start],
-                rel[end],
+                _shown(rel[end]),
                 f"not before {start}",
-                related=rel[start],
+                related=_shown(rel[start]),
             )
         )
     now = ibis.literal(ctx.as_of) + ibis.interval(seconds=int(params.future_tolerance_hours * 3600))
@@ -120,7 +125,7 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
                 "future-date",
                 field_path(table, col),
                 value > now,
-                c,
+                _shown(c),
                 f"not after {ctx.as_of.isoformat(timespec='seconds')}",
             )
         )
@@ -130,7 +135,7 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
                 "death-before-birth",
                 field_path(table, "death_time"),
                 rel.death_time < rel.birth_date.cast("timestamp('UTC')"),
-                rel.death_time,
+                _shown(rel.death_time),
                 "not before the birth date",
             )
         )
@@ -143,7 +148,7 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
                     "before-birth",
                     field_path(table, col),
                     c < rel.__birth.cast("timestamp('UTC')"),
-                    c,
+                    _shown(c),
                     "not before the patient's birth date",
                 )
             )
@@ -153,7 +158,7 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
                         "after-death",
                         field_path(table, col),
                         (c > rel.__death + death_slack) & ~post_mortem,
-                        c,
+                        _shown(c),
                         "not after the patient's death",
                     )
                 )
@@ -163,9 +168,9 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
                 "issued-before-effective",
                 field_path(table, "recorded_time"),
                 rel.recorded_time < rel.effective_time,
-                rel.recorded_time,
+                _shown(rel.recorded_time),
                 "issued not before effective_time",
-                related=rel.effective_time,
+                related=_shown(rel.effective_time),
             )
         )
     if window:
@@ -178,7 +183,7 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
                 "outside-encounter",
                 field_path(table, window),
                 rel.__estart.notnull() & (early | late),
-                c,
+                _shown(c),
                 f"inside the encounter's period (± {params.window_tolerance_hours:g} h)",
                 related=rel.encounter_id,
             )
@@ -186,3 +191,15 @@ def times(ctx: CheckContext, table: str, params: TimeParams) -> CheckResult:
     return evaluate(
         ctx, check="times", table=table, description="time order", relation=rel, rules=rules
     )
+
+
+def _shown(value: ir.Value) -> ir.Value:
+    """A time as findings show it, the same text on every engine.
+
+    A cast to text differs between engines (DuckDB writes ``2024-05-01 08:00:00+00``, Spark
+    ``2024-05-01 08:00:00``); both engines run in UTC, so the DuckDB form is spelled out.
+    Dates are left to the cast (``2024-05-01`` on both).
+    """
+    if value.type().is_timestamp():
+        return value.strftime("%Y-%m-%d %H:%M:%S+00")
+    return value
