@@ -32,19 +32,22 @@ import orjson
 from wardwatch.synth import SynthConfig, generate
 
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 from wardwatch.core.workspace import init_workspace
 from wardwatch.ingest import ingest
 import shutil
 shutil.rmtree(sys.argv[1], ignore_errors=True)  # a fresh lake: nothing already ingested
 ws = init_workspace(Path(sys.argv[1]))
+workers = int(sys.argv[2]) or None
 t0 = time.perf_counter()
-s = ingest(ws, [Path(p) for p in sys.argv[2:]])
+s = ingest(ws, [Path(p) for p in sys.argv[3:]], workers=workers)
 dt = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"seconds": dt, "records_in": s.records_in, "loaded": s.loaded,
-                  "quarantined": s.quarantined, "peak_mib": peak}))
+                  "quarantined": s.quarantined, "peak_mib": peak, "child_peak_mib": child_peak,
+                  "workers": workers or min(os.cpu_count() or 1, 8)}))
 """
 
 
@@ -103,9 +106,9 @@ def bench_fhir_resources(files: list[Path], sample: int) -> tuple[int, float, in
     return len(lines), time.perf_counter() - t0, failures
 
 
-def bench_wardwatch(files: list[Path], ws: Path) -> dict[str, float]:
+def bench_wardwatch(files: list[Path], ws: Path, workers: int) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(ws), *map(str, files)],
+        [sys.executable, "-c", CHILD, str(ws), str(workers), *map(str, files)],
         capture_output=True,
         text=True,
         check=True,
@@ -118,6 +121,9 @@ def main() -> None:
     ap.add_argument("--resources", type=int, default=200_000)
     ap.add_argument("--sample", type=int, default=20_000)
     ap.add_argument("--out", type=Path, default=Path("bench/out"))
+    ap.add_argument(
+        "--workers", type=int, default=0, help="wardwatch worker processes (default: one a core)"
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -129,8 +135,8 @@ def main() -> None:
 
     n_oj, t_oj = bench_orjson(files)
     n_fr, t_fr, fr_fail = bench_fhir_resources(files, args.sample)
-    ww = bench_wardwatch(files, args.out / "ws-full")
-    ww_q = bench_wardwatch(quarter, args.out / "ws-quarter")
+    ww = bench_wardwatch(files, args.out / "ws-full", args.workers)
+    ww_q = bench_wardwatch(quarter, args.out / "ws-quarter", args.workers)
 
     r_oj, r_fr, r_ww = n_oj / t_oj, n_fr / t_fr, ww["records_in"] / ww["seconds"]
     print()
@@ -140,8 +146,9 @@ def main() -> None:
         f"{'fhir.resources R4B parse+validate':38}{n_fr:>11,}{t_fr:>9.2f}{r_fr:>13,.0f}"
         f"   ({fr_fail} rejected, sample)"
     )
+    label = f"wardwatch ingest end to end ({int(ww['workers'])}w)"
     print(
-        f"{'wardwatch ingest end to end':38}{int(ww['records_in']):>11,}{ww['seconds']:>9.2f}"
+        f"{label:38}{int(ww['records_in']):>11,}{ww['seconds']:>9.2f}"
         f"{r_ww:>13,.0f}   (loaded {int(ww['loaded']):,}, "
         f"quarantined {int(ww['quarantined']):,})"
     )
@@ -153,6 +160,12 @@ def main() -> None:
         f"{ww_q['peak_mib']:,.0f} MiB for {int(ww_q['records_in']):,} "
         f"(ratio {ww['peak_mib'] / ww_q['peak_mib']:.2f}; streaming keeps it ~1)"
     )
+    if ww["child_peak_mib"] and ww_q["child_peak_mib"]:
+        print(
+            f"largest worker process: {ww['child_peak_mib']:,.0f} MiB, "
+            f"{ww_q['child_peak_mib']:,.0f} MiB "
+            f"(ratio {ww['child_peak_mib'] / ww_q['child_peak_mib']:.2f})"
+        )
 
 
 if __name__ == "__main__":

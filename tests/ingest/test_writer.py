@@ -8,7 +8,13 @@ import pytest
 from wardwatch.core.lake import Lake
 from wardwatch.core.schemas import TABLES, arrow_schema
 from wardwatch.ingest import Reason, Rejection, row_from_mapping
-from wardwatch.ingest._writer import MAX_RAW_BYTES, SourceWriter
+from wardwatch.ingest._writer import (
+    MAX_RAW_BYTES,
+    PartCounts,
+    SourceWriter,
+    fresh_staging,
+    publish,
+)
 
 
 def _writer(lake: Lake, key: str = "k" * 32, rows: int = 1000) -> SourceWriter:
@@ -136,7 +142,7 @@ def test_wrong_row_width_is_a_bug_not_data(tmp_path: Path) -> None:
     lake = Lake(tmp_path)
     w = _writer(lake)
     w.load(1, [("observations", ("too", "short"))])
-    with pytest.raises(ValueError, match="zip"):
+    with pytest.raises(ValueError, match="rows for observations do not fit its columns"):
         w.commit()
 
 
@@ -146,3 +152,56 @@ def test_too_large_records_are_always_flagged(tmp_path: Path) -> None:
     w.reject(1, Rejection(Reason.TOO_LARGE, "line too long"), b"the first bytes")
     w.commit()
     assert lake.read("quarantine").to_pylist()[0]["raw_truncated"] is True
+
+
+def _part(lake: Lake, part: int, rows: int = 1000) -> SourceWriter:
+    return SourceWriter(
+        lake,
+        source_key="k" * 32,
+        source_hash="h" * 64,
+        source_file="in.ndjson",
+        source_format="fhir-ndjson",
+        run_id="run1",
+        row_group_rows=rows,
+        part=part,
+    )
+
+
+def test_parts_of_a_source_are_published_together(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    staging = fresh_staging(lake, "k" * 32, "run1")
+    counts = []
+    for part, lines in enumerate([range(1, 30), range(30, 41)]):
+        w = _part(lake, part, rows=7)
+        for line in lines:
+            w.load(line, [_obs(line)])
+        w.reject(lines[-1] + 1000, Rejection(Reason.MALFORMED, "not JSON"), b"{")
+        counts.append(w.finish())
+        assert not lake.has_source("k" * 32)  # nothing visible before publish
+    with pytest.raises(RuntimeError):
+        _part(lake, 2).commit()
+    total = PartCounts.total(counts)
+    assert (total.loaded, total.quarantined, total.records_in) == (40, 2, 42)
+    manifest = publish(
+        lake, "k" * 32, staging, ("in.ndjson", "h" * 64, "fhir-ndjson", "run1"), total
+    )
+    assert manifest["rows"] == {"observations": 40, "quarantine": 2}
+    assert manifest["reasons"] == {"malformed-record": 2}
+    assert lake.manifest("k" * 32)["records_in"] == 42
+    names = sorted(p.name for p in lake.files("observations"))
+    assert names == ["part-00000.parquet", "part-00001.parquet"]
+    lines = sorted(lake.read("observations", ["source_line"]).column(0).to_pylist())
+    assert lines == list(range(1, 41))
+    assert lake.count("quarantine") == 2
+
+
+def test_aborting_a_part_removes_only_its_files(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    staging = fresh_staging(lake, "k" * 32, "run1")
+    keep, drop = _part(lake, 0, rows=5), _part(lake, 1, rows=5)
+    for i in range(12):
+        keep.load(i + 1, [_obs(i)])
+        drop.load(i + 100, [_obs(i)])
+    keep.finish()
+    drop.abort()
+    assert sorted(p.name for p in staging.rglob("*.parquet")) == ["part-00000.parquet"]

@@ -29,8 +29,10 @@ def feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference(feed: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """An uninterrupted run, in-process: every file parsed whole (the runs below cut large
+    NDJSON files into byte ranges parsed by several processes)."""
     ws = init_workspace(tmp_path_factory.mktemp("ref"))
-    ingest(ws, [feed])
+    ingest(ws, [feed], workers=1)
     return fingerprint(ws)
 
 
@@ -96,6 +98,53 @@ def test_sigkill_at_random_points(
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert fingerprint(ws) == reference
+
+
+# Ingest with two workers and Observation.ndjson (~35 MB) cut into 1 MiB ranges, whatever
+# the number of cores: many part files are being written at any moment of a kill.
+RANGED = """
+import sys
+from pathlib import Path
+from wardwatch.core.workspace import open_workspace
+from wardwatch.ingest import _runner, ingest
+_runner._MIN_RANGE_BYTES = 1 << 20
+ingest(open_workspace(Path(sys.argv[1])), [Path(sys.argv[2])], workers=2)
+"""
+
+
+def _kill_when(proc: subprocess.Popen[bytes], staging: Path, parts: int) -> bool:
+    """SIGKILL ``proc`` once ``parts`` part files are being written in staging; whether it was
+    killed then (rather than having finished first)."""
+    deadline = time.monotonic() + 120
+    seen = False
+    while proc.poll() is None and time.monotonic() < deadline:
+        if len(list(staging.glob("*/*/part-*.parquet"))) >= parts:
+            seen = True
+            break
+        time.sleep(0.02)
+    killed = seen and proc.poll() is None
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    return killed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parts", [(1,), (3, 1), (6,)])
+def test_sigkill_while_ranges_are_parsed(
+    feed: Path, reference: dict[str, str], tmp_path: Path, parts: tuple[int, ...]
+) -> None:
+    ws = init_workspace(tmp_path / "ws")
+    cmd = [sys.executable, "-c", RANGED, str(ws.root), str(feed)]
+    staging = Lake(ws.lake_dir).staging_dir
+    killed = []
+    for n in parts:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        killed.append(_kill_when(proc, staging, n))
+    assert any(killed)  # at least one kill landed while part files were being written
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert fingerprint(ws) == reference

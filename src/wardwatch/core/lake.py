@@ -4,7 +4,9 @@ Layout::
 
     lake/
       sources/<source_key>/<table>/part-00000.parquet   one folder per ingested source file
-      sources/<source_key>/_manifest.json               counts of that source (see SourceWriter)
+      sources/<source_key>/<table>/part-00001.parquet   (a large file parsed in byte ranges
+                                                        at once has one part per range)
+      sources/<source_key>/_manifest.json               counts of the whole source
       _staging/<source_key>-<run>/...                   work in progress, never read
 
 A source's folder appears by one atomic rename once every row of it is written, so a reader

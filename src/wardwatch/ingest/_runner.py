@@ -5,27 +5,32 @@ same format, same mapping) is skipped, so re-ingesting adds nothing. Otherwise i
 parsed into a :class:`~wardwatch.ingest._writer.SourceWriter` and published by one atomic
 rename. A run killed at any point leaves only staging folders, which the next run removes
 before redoing the unfinished sources, so it ends with exactly the rows of an uninterrupted run.
+
+With several workers, sources are parsed at once in child processes, and a large plain FHIR
+NDJSON file is cut into byte ranges at newlines (see :mod:`~wardwatch.ingest._ranges`) that are
+parsed at once too, each into its own part files of the source's one staging folder; the
+source is published once every range is done, so it is still all or nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import gzip
-import hashlib
-import io
+import importlib.abc
 import multiprocessing
 import os
 import signal
-import threading
+import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, cast
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -34,40 +39,29 @@ from wardwatch.core.store import INGEST_RUNS, INGEST_SOURCES, Store
 from wardwatch.core.workspace import Workspace
 from wardwatch.errors import InputError, WardwatchError
 from wardwatch.ingest._detect import DATA_SUFFIXES, Format, detect_format, is_gzip, strip_gz
-from wardwatch.ingest._reasons import Reason
-from wardwatch.ingest._sink import RecordSink, Rejection
-from wardwatch.ingest._writer import SourceWriter
+from wardwatch.ingest._ranges import RangeTask, Scan, parse_range, scan
+from wardwatch.ingest._source import (
+    ProgressFn,
+    SourceResult,
+    already_ingested,
+    quarantine_file,
+    result_of,
+    run_source,
+    sha256_file,
+    source_key,
+)
+from wardwatch.ingest._writer import PartCounts, fresh_staging, publish, staging_dir
 
 __all__ = ["IngestSummary", "ProgressFn", "SourceResult", "ingest", "run_source"]
 
-ProgressFn = Callable[[str, int, int], None]
-"""Called with (source path, bytes read, bytes total) while a source is parsed."""
-
-_HEAD_BYTES = 64 * 1024
 _NOT_DATA = frozenset({"defects.jsonl", "drift.json", "synth.json"})
 """Manifests that ``wardwatch synth`` writes beside its data: not clinical records."""
 
-
-@dataclass
-class SourceResult:
-    """What happened to one source file.
-
-    ``status``: ``loaded`` (parsed now), ``already-ingested`` (same bytes seen before: nothing
-    added) or ``unreadable`` (the whole file went to quarantine as one record).
-    """
-
-    path: str
-    format: str
-    source_key: str
-    source_hash: str
-    run_id: str
-    status: Literal["loaded", "already-ingested", "unreadable"]
-    records_in: int
-    loaded: int
-    quarantined: int
-    rows: dict[str, int]
-    reasons: dict[str, int]
-    seconds: float = 0.0
+_MIN_RANGE_BYTES = 8 * 2**20
+"""A file is cut only into ranges at least this large (each range costs part files)."""
+_MAX_RANGE_BYTES = 64 * 2**20
+_RANGES_PER_WORKER = 8
+"""Work is cut into about this many pieces per worker, so that workers finish together."""
 
 
 @dataclass
@@ -142,9 +136,9 @@ def ingest(
     parsed at all is quarantined whole; a tabular file with no mapping is reported in
     ``errors`` and left for a later run with ``mapping``.
 
-    ``workers`` > 1 parses that many sources at once in child processes (default: one per
-    core when there are several files; a bulk FHIR export has one file per resource type).
-    Children are killed with the parent, so a killed run leaves no writer behind.
+    ``workers`` > 1 parses that many sources (or byte ranges of a large FHIR NDJSON file) at
+    once in child processes; the default is one per core, up to 8, when there is more than one
+    piece of work. Children are killed with the parent, so a killed run leaves no writer behind.
     """
     files, skipped = _expand(paths)
     lake = Lake(workspace.lake_dir)
@@ -164,23 +158,27 @@ def ingest(
             )
         )
     summary.skipped = skipped
-    n_workers = _workers(workers, len(files))
-    outcomes = (
-        _run_parallel(
-            lake, files, summary.run_id, mapping, workspace.settings.ingest, n_workers, progress
+    settings = workspace.settings.ingest
+    plan = _plan(files, workers)
+
+    def record(result: SourceResult | str) -> None:
+        if not isinstance(result, str):
+            _record_source(store, result)
+
+    if plan.workers > 1:  # each source is recorded as soon as it is published
+        outcomes = _run_parallel(
+            lake, files, plan, summary.run_id, mapping, settings, progress, record
         )
-        if n_workers > 1
-        else (
-            _guarded(lake, path, summary.run_id, mapping, workspace.settings.ingest, progress)
-            for path in files
-        )
-    )
+    else:
+        outcomes = []
+        for path in files:
+            outcomes.append(_guarded(lake, path, summary.run_id, mapping, settings, progress))
+            record(outcomes[-1])
     for path, result in zip(files, outcomes, strict=True):
         if isinstance(result, str):
             summary.errors.append(f"{path}: {result}")
-            continue
-        _record_source(store, result)
-        summary.sources.append(result)
+        else:
+            summary.sources.append(result)
     summary.finished_at = _now()
     with store.begin() as conn:
         conn.execute(
@@ -198,10 +196,33 @@ def ingest(
     return summary
 
 
-def _workers(requested: int | None, n_files: int) -> int:
-    if requested is not None:
-        return max(1, min(requested, n_files))
-    return max(1, min(os.cpu_count() or 1, n_files, 8))
+@dataclass(frozen=True)
+class _Plan:
+    """How a run spreads its files over processes.
+
+    ``pieces[i]``: 1 when file ``i`` is parsed whole by one process, n > 1 when it is cut into
+    at most n byte ranges. ``workers`` is 1 for an in-process run.
+    """
+
+    workers: int
+    pieces: list[int]
+    sizes: list[int]
+    formats: list[Format]
+
+
+def _plan(files: list[Path], requested: int | None) -> _Plan:
+    cap = max(1, requested if requested is not None else min(os.cpu_count() or 1, 8))
+    sizes = [f.stat().st_size for f in files]
+    if cap == 1 or not files:
+        return _Plan(1, [1] * len(files), sizes, [])
+    formats = [detect_format(f) for f in files]
+    range_bytes = sum(sizes) // (cap * _RANGES_PER_WORKER)
+    range_bytes = min(max(range_bytes, _MIN_RANGE_BYTES), _MAX_RANGE_BYTES)
+    pieces = [
+        max(1, size // range_bytes) if fmt == "fhir-ndjson" and not is_gzip(f) else 1
+        for f, size, fmt in zip(files, sizes, formats, strict=True)
+    ]
+    return _Plan(min(cap, sum(pieces)), pieces, sizes, formats)
 
 
 def _guarded(
@@ -221,25 +242,172 @@ def _guarded(
         return str(exc)
 
 
+@dataclass
+class _Split:
+    """A source being parsed in byte ranges: what its parts have given so far."""
+
+    path: Path
+    key: str
+    scan: Scan
+    started: float
+    parts: list[PartCounts | str | None]
+    done_bytes: int = 0
+
+
 def _run_parallel(
     lake: Lake,
     files: list[Path],
+    plan: _Plan,
     run_id: str,
     mapping: Path | None,
     settings: Any,
-    workers: int,
     progress: ProgressFn | None,
+    record: Callable[[SourceResult | str], None],
 ) -> list[SourceResult | str]:
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent) as pool:
-        futures = [pool.submit(_guarded, lake, p, run_id, mapping, settings) for p in files]
-        results: list[SourceResult | str] = []
-        for path, future in zip(files, futures, strict=True):
-            results.append(future.result())
-            if progress:
-                size = path.stat().st_size
-                progress(str(path), size, size)
-        return results
+    """Run the plan in a pool of child processes; ``record`` is called with each file's result
+    as soon as it is known (the source is then published)."""
+    results: list[SourceResult | str | None] = [None] * len(files)
+    _preload(plan.formats)
+    copies = _copies(files, plan)
+    by_size = [
+        i for i in sorted(range(len(files)), key=lambda i: -plan.sizes[i]) if i not in copies
+    ]
+    with ProcessPoolExecutor(
+        plan.workers, mp_context=_pool_context(), initializer=_init_worker
+    ) as pool:
+        try:
+            jobs: dict[Future[Any], tuple[int, int]] = {}  # -> (file, range or -1 if whole)
+            for i in by_size:  # whole files first, largest first, while ranges are planned
+                if plan.pieces[i] == 1:
+                    whole = pool.submit(_guarded, lake, files[i], run_id, mapping, settings)
+                    jobs[whole] = (i, -1)
+            splits: dict[int, _Split] = {}
+            ranges: list[tuple[int, RangeTask]] = []
+            for i in by_size:
+                if plan.pieces[i] == 1:
+                    continue
+                started = _start_split(lake, files[i], plan.pieces[i], run_id)
+                if isinstance(started, SourceResult):
+                    results[i] = started
+                    record(started)
+                    continue
+                splits[i] = started
+                for j, rng in enumerate(started.scan.ranges):
+                    task = RangeTask(files[i], started.key, started.scan.sha256, run_id, j, rng)
+                    ranges.append((i, task))
+            ranges.sort(key=lambda r: r[1].range.start - r[1].range.end)  # largest first
+            for i, task in ranges:
+                jobs[pool.submit(parse_range, lake, task, settings)] = (i, task.part)
+            for job in as_completed(jobs):
+                i, j = jobs[job]
+                if j < 0:
+                    whole_result = results[i] = job.result()
+                    record(whole_result)
+                    if progress:
+                        progress(str(files[i]), plan.sizes[i], plan.sizes[i])
+                    continue
+                split = splits[i]
+                split.parts[j] = job.result()
+                rng = split.scan.ranges[j]
+                split.done_bytes += rng.end - rng.start
+                if progress:
+                    progress(str(split.path), split.done_bytes, split.scan.size)
+                if all(p is not None for p in split.parts):
+                    finished = results[i] = _finish_split(lake, split, run_id)
+                    record(finished)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    for i, first in copies.items():  # now in the lake (or refused as their original was)
+        original = results[first]
+        if isinstance(original, SourceResult):
+            results[i] = already_ingested(lake, files[i], original.source_key, time.perf_counter())
+        else:
+            results[i] = original
+    done: list[SourceResult | str] = []
+    for r in results:
+        assert r is not None  # every file had a job or was found already ingested
+        done.append(r)
+    return done
+
+
+def _copies(files: list[Path], plan: _Plan) -> dict[int, int]:
+    """Files of this run that repeat an earlier one byte for byte (same format): index -> the
+    earlier one's index. Parsed at once they would race for one staging folder; parsed once,
+    a copy is then already ingested, as in an in-process run. Only files of equal size are
+    hashed for this."""
+    by_size: dict[tuple[int, str], list[int]] = {}
+    for i, size in enumerate(plan.sizes):
+        by_size.setdefault((size, plan.formats[i]), []).append(i)
+    copies: dict[int, int] = {}
+    for same_size in by_size.values():
+        if len(same_size) < 2:
+            continue
+        seen: dict[str, int] = {}
+        for i in same_size:
+            first = seen.setdefault(sha256_file(files[i]), i)
+            if first != i:
+                copies[i] = first
+    return copies
+
+
+def _start_split(lake: Lake, path: Path, pieces: int, run_id: str) -> _Split | SourceResult:
+    """Hash and cut a FHIR NDJSON file; the result when the lake already holds it."""
+    t0 = time.perf_counter()
+    sc = scan(path, pieces)
+    key = source_key(sc.sha256, "fhir-ndjson")
+    done = already_ingested(lake, path, key, t0)
+    if done is not None:
+        return done
+    fresh_staging(lake, key, run_id)
+    return _Split(path, key, sc, t0, [None] * len(sc.ranges))
+
+
+def _finish_split(lake: Lake, split: _Split, run_id: str) -> SourceResult:
+    """Publish a source whose ranges are all parsed (or quarantine it whole, as a whole-file
+    parse would, when a range found the file unreadable)."""
+    path, key, sha = split.path, split.key, split.scan.sha256
+    errors = [p for p in split.parts if isinstance(p, str)]
+    if errors:
+        manifest = quarantine_file(lake, path, key, sha, "fhir-ndjson", run_id, errors[0])
+        return result_of(path, manifest, "unreadable", time.perf_counter() - split.started)
+    counts = PartCounts.total(p for p in split.parts if isinstance(p, PartCounts))
+    staging = staging_dir(lake, key, run_id)
+    manifest = publish(lake, key, staging, (str(path), sha, "fhir-ndjson", run_id), counts)
+    return result_of(path, manifest, "loaded", time.perf_counter() - split.started)
+
+
+def _pool_context() -> BaseContext:
+    """``fork`` where the platform has it, else ``forkserver`` or ``spawn``.
+
+    A forked child starts with every module of the parent already imported, where a
+    ``forkserver`` or ``spawn`` child imports pyarrow, SQLAlchemy, DuckDB and the parsers
+    again, which costs seconds of every run. The hazard of forking a process with threads (a
+    lock held by another thread at the fork) is kept away from what the children use: they
+    only parse and write files, and :func:`_init_worker` gives them their own std streams.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    for method in ("fork", "forkserver", "spawn"):
+        if method in methods:
+            return multiprocessing.get_context(method)
+    return multiprocessing.get_context()  # pragma: no cover
+
+
+def _preload(formats: Iterable[Format]) -> None:
+    """Import what the children need before they are forked (once, not once each)."""
+    import pyarrow.compute  # noqa: F401  # the writer's casts of times and dates
+
+    wanted = set(formats)
+    if wanted & {"fhir-ndjson", "fhir-bundle"}:
+        import wardwatch.ingest.fhir
+    if "hl7v2" in wanted:
+        import wardwatch.ingest.hl7v2  # noqa: F401
+
+
+def _init_worker() -> None:
+    _die_with_parent()
+    _own_std_streams()
+    _skip_pandas_probe()
 
 
 def _die_with_parent() -> None:
@@ -253,194 +421,43 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def run_source(
-    lake: Lake,
-    path: Path,
-    *,
-    run_id: str,
-    mapping: Path | None = None,
-    progress: ProgressFn | None = None,
-    settings: Any = None,
-) -> SourceResult:
-    """Ingest one file into ``lake`` (exactly once) and say what happened."""
-    from wardwatch.core.settings import IngestSettings
+def _own_std_streams() -> None:
+    """New stdout/stderr objects over the same file descriptors.
 
-    settings = settings or IngestSettings()
-    t0 = time.perf_counter()
-    fmt = detect_format(path)
-    content_hash = _sha256(path)
-    tabular = _tabular_mapping(path, fmt, mapping) if fmt in ("csv", "tsv", "parquet") else None
-    key_material = f"{content_hash}|{fmt}|{tabular.fingerprint if tabular else ''}"
-    source_key = hashlib.sha256(key_material.encode()).hexdigest()[:32]
-    if lake.has_source(source_key):
-        m = lake.manifest(source_key)
-        return SourceResult(
-            str(path),
-            fmt,
-            source_key,
-            content_hash,
-            m["run_id"],
-            "already-ingested",
-            m["records_in"],
-            m["loaded"],
-            m["quarantined"],
-            m["rows"],
-            m["reasons"],
-            time.perf_counter() - t0,
-        )
-    writer = SourceWriter(
-        lake,
-        source_key=source_key,
-        source_hash=content_hash,
-        source_file=str(path),
-        source_format=fmt,
-        run_id=run_id,
-        row_group_rows=settings.row_group_rows,
-    )
-    status: Literal["loaded", "unreadable"] = "loaded"
-    try:
-        if fmt == "unknown":
-            raise InputError(
-                "not a recognized clinical data file",
-                record=str(path),
-                expected="FHIR JSON/NDJSON, HL7 v2 ER7, CSV or Parquet",
-                found=_describe(path),
-            )
-        _parse(path, fmt, writer, tabular, settings, progress)
-    except InputError as exc:
-        writer.abort()
-        writer = SourceWriter(
-            lake,
-            source_key=source_key,
-            source_hash=content_hash,
-            source_file=str(path),
-            source_format=fmt,
-            run_id=run_id,
-        )
-        writer.reject(
-            1,
-            Rejection(
-                Reason.MALFORMED,
-                str(exc),
-                resource_type="file",
-                record_id=path.name,
-                raw_truncated=path.stat().st_size > _HEAD_BYTES,
-            ),
-            _read_head(path),
-        )
-        status = "unreadable"
-    except BaseException:
-        writer.abort()
-        raise
-    manifest = writer.commit()
-    return SourceResult(
-        str(path),
-        fmt,
-        source_key,
-        content_hash,
-        run_id,
-        status,
-        manifest["records_in"],
-        manifest["loaded"],
-        manifest["quarantined"],
-        manifest["rows"],
-        manifest["reasons"],
-        time.perf_counter() - t0,
-    )
+    A forked child inherits the parent's stream objects with their locks as they were at the
+    fork; one held by another thread of the parent (a progress bar writing) would never be
+    released, and the child would hang when it flushes its streams at exit.
+    """
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        with contextlib.suppress(OSError, ValueError):
+            stream = open(fd, "w", closefd=False, errors="backslashreplace")  # noqa: SIM115
+            setattr(sys, name, stream)
 
 
-def _parse(
-    path: Path,
-    fmt: Format,
-    sink: RecordSink,
-    tabular: Any,
-    settings: Any,
-    progress: ProgressFn | None,
-) -> None:
-    if fmt == "parquet":
-        from wardwatch.ingest.tabular import parse_parquet
+def _skip_pandas_probe() -> None:
+    """Spare a worker the import of pandas (seconds on a cold start).
 
-        parse_parquet(path, sink, tabular.mapping)
+    pyarrow imports pandas on its first conversion of Python objects, only to learn whether
+    they are pandas objects; a worker never hands it any. The probe is made once with pandas
+    hidden, so pyarrow records it as absent; code that asks for pandas explicitly (``to_pandas``)
+    still imports it then.
+    """
+    if "pandas" in sys.modules:
         return
-    raw = io.FileIO(path, "r")
-    total = path.stat().st_size
-    stop = threading.Event()
-    poller = _start_poller(raw, str(path), total, progress, stop) if progress else None
+    import pyarrow as pa
+
+    hide = _HidePandas()
+    sys.meta_path.insert(0, hide)
     try:
-        buffered = io.BufferedReader(raw, buffer_size=1 << 20)
-        stream = cast(BinaryIO, gzip.GzipFile(fileobj=buffered) if is_gzip(path) else buffered)
-        with stream:
-            _dispatch(fmt, stream, sink, tabular, settings)
-    except (EOFError, gzip.BadGzipFile, OSError) as exc:
-        if isinstance(exc, FileNotFoundError | PermissionError):
-            raise
-        raise InputError(
-            "cannot read compressed file", record=str(path), found=f"{type(exc).__name__}: {exc}"
-        ) from None
+        pa.array([0], pa.int8())
     finally:
-        stop.set()
-        if poller:
-            poller.join()
-        raw.close()
-    if progress:
-        progress(str(path), total, total)
+        sys.meta_path.remove(hide)
 
 
-def _dispatch(fmt: Format, stream: BinaryIO, sink: RecordSink, tabular: Any, settings: Any) -> None:
-    if fmt == "fhir-ndjson":
-        from wardwatch.ingest.fhir import parse_ndjson
-
-        parse_ndjson(stream, sink, max_record_bytes=settings.max_record_bytes)
-    elif fmt == "fhir-bundle":
-        from wardwatch.ingest.fhir import parse_bundle
-
-        parse_bundle(stream, sink, max_bytes=settings.max_bundle_bytes)
-    elif fmt == "hl7v2":
-        from wardwatch.ingest.hl7v2 import parse_hl7
-
-        parse_hl7(stream, sink, max_message_bytes=settings.max_record_bytes)
-    else:
-        from wardwatch.ingest.tabular import parse_csv
-
-        parse_csv(stream, sink, tabular.mapping, delimiter="\t" if fmt == "tsv" else ",")
-
-
-@dataclass(frozen=True)
-class _Tabular:
-    mapping: Any
-    fingerprint: str
-
-
-def _tabular_mapping(path: Path, fmt: Format, mapping: Path | None) -> _Tabular:
-    from wardwatch.ingest.tabular import load_mapping, match_builtin
-
-    if mapping is not None:
-        m = load_mapping(mapping)
-        return _Tabular(m, hashlib.sha256(mapping.read_bytes()).hexdigest())
-    header = _header(path, fmt)
-    found = match_builtin(header)
-    if found is None:
-        raise InputError(
-            "no mapping for this table",
-            record=str(path),
-            expected="a mapping YAML (--mapping FILE)",
-            found=f"columns {','.join(header)[:200]}",
-            hint="write a mapping from these columns to a canonical table",
-        )
-    return _Tabular(found, "builtin:" + ",".join(header))
-
-
-def _header(path: Path, fmt: Format) -> list[str]:
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        return list(pq.ParquetFile(path).schema_arrow.names)
-    opener = gzip.open if is_gzip(path) else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
-        first = fh.readline(1 << 16).rstrip("\r\n")
-    import csv
-
-    return next(csv.reader([first], delimiter="\t" if fmt == "tsv" else ","), [])
+class _HidePandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] == "pandas":
+            raise ImportError("pandas is not needed by an ingest worker")
 
 
 def _expand(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
@@ -492,39 +509,6 @@ def _record_source(store: Store, r: SourceResult) -> None:
             )
     except IntegrityError:
         pass  # recorded by an earlier (killed) run after its commit: the lake is the truth
-
-
-def _start_poller(
-    raw: io.FileIO, path: str, total: int, progress: ProgressFn, stop: threading.Event
-) -> threading.Thread:
-    def poll() -> None:
-        while not stop.wait(0.2):
-            try:
-                progress(path, raw.tell(), total)
-            except (OSError, ValueError):
-                return
-
-    thread = threading.Thread(target=poll, daemon=True, name="ingest-progress")
-    thread.start()
-    return thread
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _read_head(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(_HEAD_BYTES)
-
-
-def _describe(path: Path) -> str:
-    head = _read_head(path)[:16]
-    return f"{path.suffix or 'no suffix'}, first bytes {head!r}"
 
 
 def _new_run_id() -> str:

@@ -43,14 +43,24 @@ def _head(pieces: list[bytes]) -> bytes:
     return b"".join(out)
 
 
-def _batches(stream: BinaryIO, max_record_bytes: int, chunk_size: int) -> Iterator[Batch]:
-    """The lines of ``stream`` a chunk at a time (see :data:`Batch`)."""
-    line_no = 0
+def _batches(
+    stream: BinaryIO,
+    max_record_bytes: int,
+    chunk_size: int,
+    first_line: int = 1,
+    file_start: bool = True,
+) -> Iterator[Batch]:
+    """The lines of ``stream`` a chunk at a time (see :data:`Batch`).
+
+    ``first_line`` is the number of the stream's first line; ``file_start`` says whether the
+    stream starts the file (only there are a byte order mark and the encoding looked at).
+    """
+    line_no = first_line - 1
     pending: list[bytes] = []  # pieces of a line that spans chunks
     pending_len = 0
     skipping = False  # the pending line is too large: keep its head, count its size
     head = b""
-    first = True
+    first = file_start
     while True:
         # The first read is large enough to see a byte order mark and the first KiB.
         chunk = stream.read(max(chunk_size, 4096) if first else chunk_size)
@@ -64,7 +74,10 @@ def _batches(stream: BinaryIO, max_record_bytes: int, chunk_size: int) -> Iterat
             nl = chunk.find(b"\n")
             if nl < 0:
                 pending_len += len(chunk)
-                if not skipping:
+                if skipping:
+                    if len(head) < RAW_LIMIT:
+                        head += chunk[: RAW_LIMIT - len(head)]
+                else:
                     pending.append(chunk)
                     if pending_len > max_record_bytes:
                         head, pending, skipping = _head(pending), [], True
@@ -72,6 +85,8 @@ def _batches(stream: BinaryIO, max_record_bytes: int, chunk_size: int) -> Iterat
             line_no += 1
             pending_len += nl
             if skipping:
+                if len(head) < RAW_LIMIT:  # the head is the same wherever chunks end
+                    head += chunk[: min(nl, RAW_LIMIT - len(head))]
                 yield line_no, [head], pending_len
             elif pending_len > max_record_bytes:
                 yield line_no, [_head([*pending, chunk[:nl]])], pending_len
@@ -135,17 +150,32 @@ def _too_large(head: bytes, size: int, limit: int) -> Rejection:
     )
 
 
-def parse_ndjson(stream: BinaryIO, sink: RecordSink, *, max_record_bytes: int = 64 * 2**20) -> None:
+def parse_ndjson(
+    stream: BinaryIO,
+    sink: RecordSink,
+    *,
+    max_record_bytes: int = 64 * 2**20,
+    first_line: int = 1,
+    file_start: bool = True,
+) -> None:
     """Parse FHIR bulk NDJSON from ``stream`` into ``sink``, one record per non-blank line.
 
     Every non-blank line is either loaded (its rows) or rejected (with a reason), under its
     1-based line number; blank lines are skipped but counted in the numbering. A UTF-8 byte
     order mark is accepted. The garbage collector is paused while parsing.
 
+    Lines are independent records, so a file may be parsed in byte ranges that start after a
+    newline: each range gives exactly the records (and numbers) it would give in a whole-file
+    parse when it is told the number of its first line and whether it starts the file.
+
     Args:
-        stream: the file, opened in binary mode (the runner handles gzip).
+        stream: the file, opened in binary mode (the runner handles gzip), or one byte range
+            of it that starts at the beginning of a line.
         sink: receives each record.
         max_record_bytes: lines longer than this are quarantined as ``record-too-large``.
+        first_line: the number of the stream's first line in the file.
+        file_start: the stream starts the file: a byte order mark is dropped there, and a
+            UTF-16/32 or binary start makes the whole file unreadable.
 
     Raises:
         InputError: the file is UTF-16/32 or binary; nothing was sent to the sink.
@@ -154,7 +184,8 @@ def parse_ndjson(stream: BinaryIO, sink: RecordSink, *, max_record_bytes: int = 
     load, reject = sink.load, sink.reject
     limit = max_record_bytes
     with gc_paused():
-        for first_no, lines, size in _batches(stream, limit, CHUNK_SIZE):
+        batches = _batches(stream, limit, CHUNK_SIZE, first_line, file_start)
+        for first_no, lines, size in batches:
             if size:
                 reject(first_no, _too_large(lines[0], size, limit), lines[0])
                 continue
