@@ -23,6 +23,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from wardwatch.core.lake import Lake
 from wardwatch.core.schemas import QUARANTINE, TABLES, arrow_schema
@@ -296,7 +297,10 @@ def _lake_frame(session: SparkSession, lake: Lake, name: str) -> DataFrame:
 
 def _union_as_text(session: SparkSession, files: list[str]) -> DataFrame:
     """Union files by name, reading columns whose types differ between files as strings."""
-    frames = [session.read.parquet(f) for f in files]
+    by_schema: dict[str, list[str]] = {}
+    for f in files:  # one Spark read per distinct file schema, not one per file
+        by_schema.setdefault(str(pq.read_schema(f).remove_metadata()), []).append(f)
+    frames = [session.read.parquet(*group) for group in by_schema.values()]
     types: dict[str, set[str]] = {}
     for df in frames:
         for field in df.schema.fields:
