@@ -455,7 +455,8 @@ NOT_IN_GX: dict[str, str] = {
     "codes": "LOINC mod-10, SNOMED Verhoeff and NPI Luhn check digits (format regexes only); "
     "UCUM grammar (approximated by the set of units of the lab table); the ICD-10-CM list as a "
     "pandas merge with the 149k billable codes + not-null (expect_column_values_to_be_in_set "
-    "with that list is GX's own way, but costs a fixed minute or more, timed apart below)",
+    "with that list is GX's own way, but costs tens of seconds whatever the row count, timed "
+    "apart below)",
     "plausibility": "expressed as one expect_column_values_to_be_between per (LOINC code, unit) "
     "with a row_condition (limits converted per unit) and one unit set per code; null units "
     "are not flagged",
@@ -549,7 +550,7 @@ def gx_suites(frames: dict[str, Any], as_of: datetime) -> dict[str, tuple[Any, l
     # Derived columns: what wardwatch's joins give its predicates. GX has no cross-table
     # expectation, so references and the ICD-10-CM list are pandas merges (a key column that is
     # null where nothing matched) checked with expect_column_values_to_not_be_null:
-    # expect_column_values_to_be_in_set with a list of 100k+ values costs GX a minute or more
+    # expect_column_values_to_be_in_set with a list of 100k+ values costs GX tens of seconds
     # per expectation whatever the row count (it copies the list for every metric), see
     # gx_in_set_cost.
     pats["_birth"] = pd.to_datetime(pats["birth_date"]).dt.tz_localize("UTC")
