@@ -15,6 +15,7 @@ view in a private module and renders it with :func:`render`.
 """
 
 from wardwatch.report._base import environment, render
+from wardwatch.report._leakage import render_leakage_html
 from wardwatch.report._quality import render_quality_html
 
-__all__ = ["environment", "render", "render_quality_html"]
+__all__ = ["environment", "render", "render_leakage_html", "render_quality_html"]
