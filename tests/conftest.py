@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,26 @@ def ws_any_store(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
     """A fresh workspace whose store is SQLite or PostgreSQL (parametrized)."""
     monkeypatch.setenv("WARDWATCH_STORE_URL", store_url)
     return init_workspace(tmp_path / "ws")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The local SparkSession shared by every Spark test of a test process.
+
+    A local session takes 7 to 13 s to start, so Spark tests (marked ``spark`` and put in the
+    ``xdist_group("spark")``, so that one worker runs them all) share this one. Tests must not
+    stop it: ``local_session`` hands back the running session.
+    Java 17+ comes from scripts/setup-system.sh, pyspark from the dev group.
+    """
+    from wardwatch.errors import ConfigError
+    from wardwatch.quality._spark import local_session
+
+    try:
+        session = local_session("wardwatch-tests")
+    except ConfigError as exc:
+        pytest.fail(f"{exc}; or deselect the Spark tests with -m 'not spark'")
+    yield session
+    session.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:

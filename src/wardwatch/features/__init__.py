@@ -8,7 +8,7 @@ proves it.
 """
 
 from wardwatch.features._audit import FeatureAudit, LeakageReport, audit_features
-from wardwatch.features._build import FeatureSet, build_features, lake_provenance
+from wardwatch.features._build import FeatureSet, build_features, featureset_dir, lake_provenance
 from wardwatch.features._cohort import Attrition
 from wardwatch.features._spec import (
     CalibrationSpec,
@@ -37,6 +37,7 @@ __all__ = [
     "UseCase",
     "audit_features",
     "build_features",
+    "featureset_dir",
     "default_usecase_path",
     "lake_provenance",
     "load_usecase",

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from wardwatch.quality import Engine
 
-__all__ = ["FeatureSet", "build_features", "lake_provenance"]
+__all__ = ["FeatureSet", "build_features", "featureset_dir", "lake_provenance"]
 
 _TABLES = ("encounters", "patients", "claims", "conditions", "observations", "medications")
 _FRAME_FILE = "features.parquet"
@@ -151,6 +151,11 @@ class FeatureSet:
             provenance=dict(meta.get("provenance", {})),
             seconds=float(meta.get("seconds", 0.0)),
         )
+
+
+def featureset_dir(state_dir: Path, usecase: str) -> Path:
+    """Where a workspace keeps the feature set of a use case (``.wardwatch/features/<name>``)."""
+    return state_dir / "features" / usecase
 
 
 def lake_provenance(lake: Lake) -> dict[str, str]:
