@@ -18,26 +18,26 @@ BASE = pd.Timestamp("2022-01-01", tz="UTC")
 # (position in time, patient, label, expected split) with fractions 0.5/0.1/0.2/0.2 of 20
 # events: positions 0-9 train, 10-11 calibration, 12-15 validation, 16-19 test.
 HAND = [
-    (0, "A", 1, "train"),
-    (1, "B", 0, "train"),
+    (0, "A", 1, DROPPED),  # A belongs to test (its last event)
+    (1, "B", 0, DROPPED),  # B belongs to validation
     (2, "C", 0, "train"),
     (3, "D", 1, "train"),
     (4, "E", 0, "train"),
     (5, "F", 0, "train"),
-    (6, "A", 0, "train"),  # A again, same split: kept
+    (6, "A", 0, DROPPED),  # A again
     (7, "G", 1, "train"),
     (8, "H", 0, "train"),
     (9, "I", 0, "train"),
-    (10, "J", 1, "calibration"),
+    (10, "P", 1, "calibration"),
     (11, "K", 0, "calibration"),
-    (12, "B", 1, DROPPED),  # B belongs to train
-    (13, "L", 1, "validation"),
+    (12, "B", 1, "validation"),
+    (13, "L", 1, DROPPED),  # L belongs to test
     (14, "M", 0, "validation"),
-    (15, "J", 0, DROPPED),  # J belongs to calibration
+    (15, "J", 0, "validation"),
     (16, "N", 1, "test"),
     (17, "O", 0, "test"),
-    (18, "A", 1, DROPPED),  # A belongs to train
-    (19, "L", 0, DROPPED),  # L belongs to validation
+    (18, "A", 1, "test"),
+    (19, "L", 0, "test"),
 ]
 HAND_SPEC = SplitSpec(train=0.5, calibration=0.1, validation=0.2, test=0.2)
 
@@ -63,15 +63,16 @@ def test_hand_built_case_assignment_and_counts() -> None:
     result = temporal_split(frame, HAND_SPEC)
     assert result.assignment.tolist() == frame["expected"].tolist()
     assert result.dropped == 4
-    assert result.dropped_by_split == {"train": 0, "calibration": 0, "validation": 2, "test": 2}
+    assert result.dropped_by_split == {"train": 3, "calibration": 0, "validation": 1, "test": 0}
     assert result.patient_overlap == 0
     train = result.counts["train"]
-    assert (train.rows, train.patients, train.positives) == (10, 9, 3)
-    assert train.start == BASE
+    assert (train.rows, train.patients, train.positives) == (7, 7, 2)
+    assert train.start == BASE + pd.Timedelta(hours=2)
     assert train.end == BASE + pd.Timedelta(hours=9)
-    for name in ("calibration", "validation", "test"):
-        c = result.counts[name]
-        assert (c.rows, c.patients, c.positives) == (2, 2, 1)
+    sizes = {n: (c.rows, c.patients, c.positives) for n, c in result.counts.items()}
+    assert sizes["calibration"] == (2, 2, 1)
+    assert sizes["validation"] == (3, 3, 1)
+    assert sizes["test"] == (4, 4, 2)  # every test patient kept, A and L included
     assert result.counts["test"].prevalence == 0.5
 
 
@@ -81,8 +82,8 @@ def test_without_grouping_nothing_is_dropped_and_overlap_is_reported() -> None:
     result = temporal_split(frame, spec)
     assert result.dropped == 0
     assert DROPPED not in set(result.assignment)
-    # A (train, test), B (train, validation), J (calibration, validation), L (validation, test)
-    assert result.patient_overlap == 4
+    # A (train, test), B (train, validation), L (validation, test)
+    assert result.patient_overlap == 3
 
 
 def test_time_order_and_zero_patient_overlap_on_straddling_patients() -> None:
@@ -164,16 +165,17 @@ def test_empty_split_is_a_one_line_error() -> None:
 
 def test_split_emptied_by_grouping_says_why() -> None:
     frame = hand_frame()
-    # every test event belongs to a patient seen earlier
-    frame.loc[frame["index_id"].isin(["ix-16", "ix-17"]), "patient_id"] = "C"
-    with pytest.raises(InputError, match="split test is empty") as err:
+    # both calibration patients come back in the test period: they belong to test
+    frame.loc[frame["index_id"] == "ix-16", "patient_id"] = "P"
+    frame.loc[frame["index_id"] == "ix-17", "patient_id"] = "K"
+    with pytest.raises(InputError, match="split calibration is empty") as err:
         temporal_split(frame, HAND_SPEC)
     assert "dropped" in str(err.value)
 
 
 def test_split_without_positives_names_the_split() -> None:
     frame = hand_frame()
-    frame.loc[frame["index_id"] == "ix-13", "label"] = 0
+    frame.loc[frame["index_id"] == "ix-12", "label"] = 0
     with pytest.raises(InputError, match="split validation has no positive labels") as err:
         temporal_split(frame, HAND_SPEC)
     assert "split.validation" in str(err.value)

@@ -6,9 +6,11 @@ import typer
 
 from wardwatch import __version__
 from wardwatch.cli.demo import demo
+from wardwatch.cli.features import features_app
 from wardwatch.cli.ingest import ingest, quarantine_app
 from wardwatch.cli.quality import quality_app
 from wardwatch.cli.synth import synth
+from wardwatch.cli.train import train
 from wardwatch.cli.workspace import init
 
 __all__ = ["app"]
@@ -42,6 +44,8 @@ app.command("synth")(synth)
 app.command("ingest")(ingest)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(quality_app, name="quality")
+app.add_typer(features_app, name="features")
+app.command("train")(train)
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover

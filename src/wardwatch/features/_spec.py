@@ -156,9 +156,10 @@ class SplitSpec(_Strict):
 
     Index events are ordered by prediction time and cut into train, calibration,
     validation and test by the fractions (earlier events train, later ones test). With
-    ``group_by_patient`` a patient belongs to the split of their first index event; their
-    later index events that fall in a later split are dropped (and counted), so no patient
-    is in two splits and no split sees another's future.
+    ``group_by_patient`` a patient belongs to the split of their last index event; their
+    earlier index events that fall in an earlier split are dropped (and counted), so no
+    patient is in two splits, no split sees another's future, and the test split keeps
+    every patient it sees (frequent readmitters included).
     """
 
     method: Literal["temporal"] = "temporal"

@@ -6,11 +6,13 @@ not depend on the row order of the input) and cut by the cumulative fractions of
 ``k`` of ``n`` (0-based, in time order) goes to the first split whose cumulative bound
 ``round(n * cumulative fraction)`` is above ``k``.
 
-With ``group_by_patient`` a patient belongs to the split of their *first* index event; their
-later events that fall in a later split are assigned ``"dropped"`` (and counted per split
-they would have gone to). So no patient appears in two splits, and no split learns from a
-patient it is later tested on. :attr:`SplitResult.patient_overlap` is counted from the
-assignment, not assumed, so the report can show it is 0.
+With ``group_by_patient`` a patient belongs to the split of their *last* index event; their
+earlier events that fall in an earlier split are assigned ``"dropped"`` (and counted per split
+they would have gone to). So no patient appears in two splits, and the later splits (test
+above all) keep every patient they see, with the whole history as features: a test set of
+only first-time patients would leave out the frequent readmitters a model exists for. Train
+loses the early stays of patients who come back later. :attr:`SplitResult.patient_overlap` is
+counted from the assignment, not assumed, so the report can show it is 0.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ __all__ = ["DROPPED", "SPLITS", "SplitCounts", "SplitResult", "temporal_split"]
 SPLITS = ("train", "calibration", "validation", "test")
 """The splits in time order."""
 DROPPED = "dropped"
-"""Assignment of a later event of a patient who already belongs to an earlier split."""
+"""Assignment of an earlier event of a patient who belongs to a later split."""
 
 DateResolution = Literal["day", "month"]
 
@@ -76,7 +78,7 @@ class SplitResult:
     counts: dict[str, SplitCounts]
     """Per split, in time order."""
     dropped: int
-    """Rows dropped because their patient already belongs to an earlier split."""
+    """Rows dropped because their patient belongs to a later split."""
     dropped_by_split: dict[str, int]
     """Dropped rows by the split they would have gone to."""
     patient_overlap: int
@@ -128,9 +130,9 @@ def temporal_split(frame: pd.DataFrame, spec: SplitSpec) -> SplitResult:
     dropped_idx = np.zeros(n, dtype=bool)
     if spec.group_by_patient:
         patients = frame["patient_id"].to_numpy()[order]
-        first = pd.Series(by_position).groupby(patients, sort=False).transform("first")
-        later = by_position != first.to_numpy()
-        dropped_idx[order[later]] = True
+        last = pd.Series(by_position).groupby(patients, sort=False).transform("max")
+        earlier = by_position != last.to_numpy()
+        dropped_idx[order[earlier]] = True
 
     names = np.array(SPLITS, dtype=object)[split_idx]
     names[dropped_idx] = DROPPED
@@ -179,7 +181,7 @@ def _check_usable(result: SplitResult) -> None:
         fraction = getattr(spec, name)
         if c.rows == 0:
             lost = result.dropped_by_split[name]
-            why = f"; {lost} events dropped as their patients are in earlier splits" if lost else ""
+            why = f"; {lost} events dropped as their patients are in later splits" if lost else ""
             raise InputError(
                 f"split {name} is empty",
                 field=f"split.{name}",
