@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from wardwatch import __version__
+from wardwatch.cli.audit import audit_app
 from wardwatch.cli.demo import demo
 from wardwatch.cli.features import features_app
 from wardwatch.cli.ingest import ingest, quarantine_app
@@ -46,6 +47,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(quality_app, name="quality")
 app.add_typer(features_app, name="features")
 app.command("train")(train)
+app.add_typer(audit_app, name="audit")
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover
