@@ -88,3 +88,13 @@ def test_errors_are_one_line_with_exit_2(ws: Path, tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "features build" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_every_step_is_in_the_audit_log(ws: Path) -> None:
+    ok("features", "build", "-w", str(ws))
+    listed = ok("audit", "list", "-w", str(ws))
+    events = listed["events"] if isinstance(listed, dict) else listed
+    actions = {e["action"] for e in events}
+    assert {"ingest.run", "features.build"} <= actions
+    verified = ok("audit", "verify", "-w", str(ws))
+    assert verified["ok"] is True

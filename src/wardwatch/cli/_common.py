@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson
 import typer
@@ -22,14 +22,19 @@ from rich.progress import (
 
 from wardwatch.errors import WardwatchError
 
+if TYPE_CHECKING:
+    from wardwatch.core.workspace import Workspace
+
 __all__ = [
     "JsonOpt",
     "WorkspaceOpt",
     "console",
+    "current_actor",
     "emit_json",
     "err_console",
     "fail",
     "progress_bar",
+    "record_audit",
     "run_guarded",
 ]
 
@@ -103,3 +108,38 @@ def progress_bar(enabled: bool = True) -> Iterator[Progress]:
         transient=True,
     ) as progress:
         yield progress
+
+
+def current_actor() -> str:
+    """Who runs the command: ``WARDWATCH_ACTOR`` if set, else the operating-system user."""
+    import getpass
+    import os
+
+    actor = os.environ.get("WARDWATCH_ACTOR", "").strip()
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers): still say something
+        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def record_audit(
+    ws: Workspace, action: str, subject: str, payload: dict[str, Any], *, as_json: bool = False
+) -> None:
+    """Append a consequential action to the workspace's hash-chained audit log.
+
+    A command whose action cannot be recorded fails (exit 2): an unaudited gate decision or
+    training run must not pass as a recorded one. Patient ids in ``payload`` are
+    pseudonymized by the log; direct identifiers are refused.
+    """
+    from wardwatch.audit import AuditLog
+
+    def write() -> None:
+        log = AuditLog.from_workspace(ws)
+        try:
+            log.append(current_actor(), action, subject, payload)
+        finally:
+            log.store.dispose()
+
+    run_guarded(write, as_json=as_json)

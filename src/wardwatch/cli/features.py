@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +17,7 @@ from wardwatch.cli._common import (
     emit_json,
     fail,
     progress_bar,
+    record_audit,
     run_guarded,
 )
 from wardwatch.core.lake import Lake
@@ -111,6 +113,14 @@ def build(
         fs: FeatureSet = run_guarded(run, as_json=as_json)
     out = run_guarded(lambda: fs.save(featureset_dir(ws.state_dir, spec.name)), as_json=as_json)
     summary = fs.summary() | {"directory": str(out)}
+    record_audit(
+        ws,
+        "features.build",
+        f"usecase:{spec.name}",
+        {k: summary[k] for k in ("engine", "as_of", "index_events", "positives", "attrition",
+                                 "provenance_hash")},
+        as_json=as_json,
+    )  # fmt: skip
     if as_json:
         emit_json(summary)
         return
@@ -164,6 +174,18 @@ def audit(
     report = audit_features(fs, split=assignment, max_auroc=max_auroc)
     stem = f"leakage-{spec.name}"
     json_path = report.save_json(ws.reports_dir / f"{stem}.json")
+    record_audit(
+        ws,
+        "features.audit",
+        f"usecase:{spec.name}",
+        {
+            "verdict": report.verdict,
+            "leaky": report.leaky,
+            "patient_overlap": report.patient_overlap,
+            "report_sha256": hashlib.sha256(json_path.read_bytes()).hexdigest(),
+        },
+        as_json=as_json,
+    )
     html_path = report.save_html(ws.reports_dir / f"{stem}.html")
     if as_json:
         emit_json(report.to_dict() | {"report_files": {"json": json_path, "html": html_path}})

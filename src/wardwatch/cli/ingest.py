@@ -15,6 +15,7 @@ from wardwatch.cli._common import (
     emit_json,
     fail,
     progress_bar,
+    record_audit,
     run_guarded,
 )
 from wardwatch.core.lake import Lake
@@ -59,12 +60,28 @@ def ingest(
             lambda: run_ingest(ws, paths, mapping=mapping, progress=on_progress),
             as_json=as_json,
         )
+    payload = _audit_payload(summary)
+    record_audit(ws, "ingest.run", f"ingest:{summary.run_id}", payload, as_json=as_json)
     if as_json:
         emit_json(summary.to_dict())
     else:
         _print_summary(summary)
     if summary.errors:
         raise typer.Exit(1)
+
+
+def _audit_payload(s: IngestSummary) -> dict[str, Any]:
+    """What the audit log keeps of a run: counts and the files' content hashes."""
+    return {
+        "records_in": s.records_in,
+        "loaded": s.loaded,
+        "quarantined": s.quarantined,
+        "by_reason": dict(s.reasons),
+        "sources": [
+            {"path": src.path, "sha256": src.source_hash, "status": src.status} for src in s.sources
+        ],
+        "errors": len(s.errors),
+    }
 
 
 def _print_summary(s: IngestSummary) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -17,6 +18,7 @@ from wardwatch.cli._common import (
     emit_json,
     fail,
     progress_bar,
+    record_audit,
     run_guarded,
 )
 from wardwatch.core.lake import Lake
@@ -113,6 +115,24 @@ def check(
         )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     json_path, html_path = report.write(ws.reports_dir, stem=f"quality-{stamp}")
+    d = report.to_dict()
+    record_audit(
+        ws,
+        "quality.gate",
+        f"contract:{spec.name}",
+        {
+            "verdict": d["verdict"],
+            "engine": engine,
+            "as_of": d["as_of"],
+            "summary": d["summary"],
+            "failed_checks": sorted(
+                f"{r['check']}/{r['table']}" for r in d["results"] if not r["passed"]
+            ),
+            "report": json_path.name,
+            "report_sha256": hashlib.sha256(json_path.read_bytes()).hexdigest(),
+        },
+        as_json=as_json,
+    )
     if html is not None:
         html.write_text(html_path.read_text("utf-8"), encoding="utf-8")
     if as_json:

@@ -15,6 +15,7 @@ from wardwatch.cli._common import (
     console,
     emit_json,
     progress_bar,
+    record_audit,
     run_guarded,
 )
 from wardwatch.cli.features import UsecaseOpt, load_featureset, resolve_usecase
@@ -84,6 +85,23 @@ def train(
     run.validation_predictions.to_parquet(out / VALIDATION, index=False)
     summary = run.to_dict()
     (out / SUMMARY).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2, default=str))
+    record_audit(
+        ws,
+        "train.run",
+        f"usecase:{spec.name}",
+        {
+            "experiment": run.experiment,
+            "parent_run_id": run.parent_run_id,
+            "best_model": run.best_model,
+            "models": {
+                n: {"run_id": m.run_id, "model_uri": m.model_uri, "metrics": m.metrics}
+                for n, m in run.models.items()
+            },
+            "dataset_fingerprint": summary.get("fingerprint"),
+            "code": summary.get("code"),
+        },
+        as_json=as_json,
+    )
     if as_json:
         emit_json(summary | {"directory": out})
         return
