@@ -2,13 +2,16 @@
 
 Each capability extends this as it lands; today: workspace, synthetic EHR (FHIR R4 NDJSON, HL7
 v2.5, claims CSV, and a second feed with injected defects), ingest of all of it with the
-quarantine, a JSON report of each run, and the data-quality gate on the clean feed alone (it
-passes) and on every feed (the injected defects fail it), with JSON and HTML reports.
+quarantine, a JSON report of each run, the data-quality gate on the clean feed alone (it
+passes) and on every feed (the injected defects fail it), the 30-day readmission use case
+(cohort, point-in-time features, leakage audit, training tracked in MLflow, clinical
+evaluation report), and every step in the hash-chained audit log, verified at the end.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,13 +19,32 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from wardwatch.cli._common import JsonOpt, WorkspaceOpt, console, emit_json, fail, run_guarded
+from wardwatch.audit import AuditLog
+from wardwatch.cli._common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    emit_json,
+    fail,
+    record_audit,
+    run_guarded,
+)
+from wardwatch.cli.ingest import ingest_audit_payload
 from wardwatch.core.lake import Lake
 from wardwatch.core.workspace import CONFIG_NAME, Workspace, init_workspace
+from wardwatch.features import (
+    audit_features,
+    build_features,
+    default_usecase_path,
+    featureset_dir,
+    lake_provenance,
+    load_usecase,
+)
 from wardwatch.ingest import IngestSummary, quarantine_counts
 from wardwatch.ingest import ingest as run_ingest
-from wardwatch.quality import QualityReport, default_contract, run_gate
+from wardwatch.quality import QualityReport, default_contract, open_engine, run_gate
 from wardwatch.synth import SynthConfig, generate
+from wardwatch.train import temporal_split, train_usecase, workspace_tracking
 
 __all__ = ["demo"]
 
@@ -31,7 +53,7 @@ def demo(
     workspace: WorkspaceOpt = Path("demo-workspace"),
     patients: Annotated[
         int, typer.Option(min=10, help="Patients in the synthetic population.")
-    ] = 500,
+    ] = 1500,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 42,
     force: Annotated[
         bool, typer.Option("--force", help="Start from scratch if the workspace exists.")
@@ -99,6 +121,7 @@ def demo(
     for folder in (clean.out, defects.out):
         summary = run_guarded(partial(run_ingest, ws, [folder]), as_json=as_json)
         summaries.append(summary)
+        record_audit(ws, "ingest.run", f"ingest:{summary.run_id}", ingest_audit_payload(summary))
         report = _save_report(ws, summary)
         say(
             f"   {folder.name}: records in {summary.records_in:,} = loaded "
@@ -123,6 +146,9 @@ def demo(
         stem = "quality-" + label.replace(" ", "-")
         _, html_path = report.write(ws.reports_dir, stem=stem)
         d = report.to_dict()
+        record_audit(ws, "quality.gate", f"contract:{report.contract}", {
+            "verdict": d["verdict"], "engine": "duckdb", "summary": d["summary"],
+        })  # fmt: skip
         steps["quality"][label] = {
             "verdict": d["verdict"],
             "summary": d["summary"],
@@ -134,6 +160,17 @@ def demo(
             f"   {label}: [bold]{d['verdict'].upper()}[/], {d['summary']['findings']:,} "
             f"findings ({', '.join(f'{k} {v}' for k, v in top if v) or 'none'})  ->  {html_path}"
         )
+
+    steps.update(run_guarded(partial(_readmission, ws, say), as_json=as_json))
+
+    log = AuditLog.from_workspace(ws)
+    try:
+        log.checkpoint()
+        verified = log.verify()
+    finally:
+        log.store.dispose()
+    steps["audit"] = verified.to_dict()
+    say(f"[bold]7. audit log[/] {verified.message}")
 
     steps["where"] = {
         "lake": str(ws.lake_dir),
@@ -147,6 +184,59 @@ def demo(
             f"[bold green]done.[/] lake {ws.lake_dir}\n      reports {ws.reports_dir}",
             highlight=False,
         )
+
+
+def _readmission(ws: Workspace, say: Callable[[str], None]) -> dict[str, Any]:
+    """Steps 4-6: features and leakage audit, training in MLflow, clinical evaluation."""
+    lake = Lake(ws.lake_dir)
+    usecase = load_usecase(default_usecase_path())
+    out: dict[str, Any] = {}
+    say(f"[bold]4. features[/] use case {usecase.name}: cohort, labels, point-in-time features")
+    with open_engine("duckdb", lake) as engine:
+        fs = build_features(engine, usecase, provenance=lake_provenance(lake))
+    fs.save(featureset_dir(ws.state_dir, usecase.name))
+    summary = fs.summary()
+    out["features"] = summary
+    record_audit(ws, "features.build", f"usecase:{usecase.name}", {
+        k: summary[k] for k in ("engine", "as_of", "index_events", "positives", "provenance_hash")
+    })  # fmt: skip
+    say(
+        f"   {summary['index_events']:,} index events, {summary['positives']:,} readmitted "
+        f"({summary['label_rate']:.1%}), {summary['features']} features"
+    )
+    split = temporal_split(fs.frame, usecase.split)
+    assignment = split.assignment.set_axis(fs.frame["index_id"].to_numpy())
+    leakage = audit_features(fs, split=assignment)
+    leak_html = leakage.save_html(ws.reports_dir / f"leakage-{usecase.name}.html")
+    leakage.save_json(ws.reports_dir / f"leakage-{usecase.name}.json")
+    out["leakage"] = {"verdict": leakage.verdict, "report": str(leak_html)}
+    record_audit(ws, "features.audit", f"usecase:{usecase.name}", {
+        "verdict": leakage.verdict, "leaky": leakage.leaky,
+        "patient_overlap": leakage.patient_overlap,
+    })  # fmt: skip
+    say(
+        f"   leakage audit: [bold]{leakage.verdict.upper()}[/], patients in two splits: "
+        f"{leakage.patient_overlap}  ->  {leak_html}"
+    )
+
+    say("[bold]5. train[/] logistic regression and LightGBM, calibrated, tracked in MLflow")
+    uri, artifacts = workspace_tracking(ws)
+    run = train_usecase(
+        fs.frame, usecase, tracking_uri=uri, artifact_location=artifacts, provenance=fs.provenance
+    )
+    out["train"] = run.to_dict()
+    record_audit(ws, "train.run", f"usecase:{usecase.name}", {
+        "experiment": run.experiment, "parent_run_id": run.parent_run_id,
+        "best_model": run.best_model, "dataset_fingerprint": out["train"].get("fingerprint"),
+    })  # fmt: skip
+    for name, m in run.models.items():
+        mark = " (best)" if name == run.best_model else ""
+        say(
+            f"   {name}{mark}: validation AUROC {m.metrics.get('validation_auroc', 0):.3f}, "
+            f"test AUROC {m.metrics.get('test_auroc', 0):.3f}"
+        )
+    say(f"   MLflow: {uri}")
+    return out
 
 
 def _quality(lake: Lake, sources: list[str]) -> QualityReport:

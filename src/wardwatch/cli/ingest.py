@@ -23,7 +23,11 @@ from wardwatch.core.workspace import open_workspace
 from wardwatch.ingest import IngestSummary, quarantine_counts, quarantine_entries, quarantine_entry
 from wardwatch.ingest import ingest as run_ingest
 
-__all__ = ["ingest", "quarantine_app"]
+__all__ = [
+    "ingest",
+    "ingest_audit_payload",
+    "quarantine_app",
+]
 
 
 def ingest(
@@ -60,7 +64,7 @@ def ingest(
             lambda: run_ingest(ws, paths, mapping=mapping, progress=on_progress),
             as_json=as_json,
         )
-    payload = _audit_payload(summary)
+    payload = ingest_audit_payload(summary)
     record_audit(ws, "ingest.run", f"ingest:{summary.run_id}", payload, as_json=as_json)
     if as_json:
         emit_json(summary.to_dict())
@@ -70,7 +74,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _audit_payload(s: IngestSummary) -> dict[str, Any]:
+def ingest_audit_payload(s: IngestSummary) -> dict[str, Any]:
     """What the audit log keeps of a run: counts and the files' content hashes."""
     return {
         "records_in": s.records_in,
