@@ -15,7 +15,14 @@ view in a private module and renders it with :func:`render`.
 """
 
 from wardwatch.report._base import environment, render
+from wardwatch.report._evaluation import render_evaluation_html
 from wardwatch.report._leakage import render_leakage_html
 from wardwatch.report._quality import render_quality_html
 
-__all__ = ["environment", "render", "render_leakage_html", "render_quality_html"]
+__all__ = [
+    "environment",
+    "render",
+    "render_evaluation_html",
+    "render_leakage_html",
+    "render_quality_html",
+]
