@@ -7,6 +7,7 @@ import typer
 from wardwatch import __version__
 from wardwatch.cli.audit import audit_app
 from wardwatch.cli.demo import demo
+from wardwatch.cli.evaluate import evaluate
 from wardwatch.cli.features import features_app
 from wardwatch.cli.ingest import ingest, quarantine_app
 from wardwatch.cli.quality import quality_app
@@ -47,6 +48,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(quality_app, name="quality")
 app.add_typer(features_app, name="features")
 app.command("train")(train)
+app.command("evaluate")(evaluate)
 app.add_typer(audit_app, name="audit")
 app.command("demo")(demo)
 
