@@ -56,6 +56,16 @@ def test_build_audit_train_in_order(ws: Path) -> None:
     trained = ok("train", "-w", str(ws))
     assert trained["best_model"] in ("logreg", "lgbm")
     assert trained["split"]["patient_overlap"] == 0
+    evaluation = ok("evaluate", "-w", str(ws))
+    assert evaluation["model"] == trained["best_model"] or trained["best_model"] in str(
+        evaluation["model"]
+    )
+    assert 0.5 < evaluation["discrimination"]["auroc"]["value"] < 1.0
+    html = Path(evaluation["report_files"]["html"]).read_text()
+    assert "TRIPOD" in html
+    assert "<script" not in html
+    other = ok("evaluate", "-w", str(ws), "--model", "logreg")
+    assert "logreg" in str(other["model"])
 
 
 def test_a_leaky_usecase_fails_the_audit_with_exit_1(ws: Path, tmp_path: Path) -> None:

@@ -29,7 +29,9 @@ from wardwatch.cli._common import (
     record_audit,
     run_guarded,
 )
+from wardwatch.cli.evaluate import evaluate_test_split
 from wardwatch.cli.ingest import ingest_audit_payload
+from wardwatch.cli.train import save_training
 from wardwatch.core.lake import Lake
 from wardwatch.core.workspace import CONFIG_NAME, Workspace, init_workspace
 from wardwatch.features import (
@@ -236,7 +238,32 @@ def _readmission(ws: Workspace, say: Callable[[str], None]) -> dict[str, Any]:
             f"test AUROC {m.metrics.get('test_auroc', 0):.3f}"
         )
     say(f"   MLflow: {uri}")
+    save_training(ws, run)
+
+    say(f"[bold]6. evaluate[/] {run.best_model} on the test split, patient-level bootstrap")
+    report = evaluate_test_split(run.test_predictions, usecase, out["train"], run.best_model)
+    _, html_path = report.write(ws.reports_dir, stem=f"evaluation-{usecase.name}-{run.best_model}")
+    d = report.to_dict()
+    record_audit(ws, "evaluate.run", f"usecase:{usecase.name}", {
+        "model": run.best_model, "run_id": run.models[run.best_model].run_id,
+        "auroc": report.auroc.value,
+    })  # fmt: skip
+    auc = report.auroc
+    slope = d["calibration"]["calibration_slope"]["value"]
+    say(
+        f"   AUROC {_estimate(auc.value, auc.low, auc.high)}, calibration slope "
+        f"{_estimate(slope)}, {len(d['notes'])} notes  ->  {html_path}"
+    )
+    out["evaluation"] = {"auroc": auc.value, "report": str(html_path), "notes": d["notes"]}
     return out
+
+
+def _estimate(value: float | None, low: float | None = None, high: float | None = None) -> str:
+    if value is None:
+        return "not computable"
+    if low is None or high is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} ({low:.3f}-{high:.3f})"
 
 
 def _quality(lake: Lake, sources: list[str]) -> QualityReport:

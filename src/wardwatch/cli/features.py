@@ -162,16 +162,21 @@ def audit(
 
         wardwatch features audit --json > leakage.json
     """
+    from wardwatch.errors import InputError
     from wardwatch.features import audit_features
     from wardwatch.train import temporal_split
 
     ws = run_guarded(lambda: open_workspace(workspace), as_json=as_json)
     spec = resolve_usecase(usecase, as_json)
     fs = load_featureset(ws, spec, as_json)
-    split = run_guarded(lambda: temporal_split(fs.frame, spec.split), as_json=as_json)
-    assignment = split.assignment
-    assignment.index = fs.frame["index_id"].to_numpy()
-    report = audit_features(fs, split=assignment, max_auroc=max_auroc)
+    try:
+        split = temporal_split(fs.frame, spec.split)
+    except InputError as exc:  # too little data to split: audit the features anyway
+        report = audit_features(fs, max_auroc=max_auroc)
+        report.notes.append(f"splits not checked: {exc}")
+    else:
+        assignment = split.assignment.set_axis(fs.frame["index_id"].to_numpy())
+        report = audit_features(fs, split=assignment, max_auroc=max_auroc)
     stem = f"leakage-{spec.name}"
     json_path = report.save_json(ws.reports_dir / f"{stem}.json")
     record_audit(
@@ -202,12 +207,18 @@ def _print_audit(d: dict[str, Any], html_path: Path) -> None:
     console.print(
         f"[bold {colour}]{d['verdict'].upper()}[/]  {d['usecase']}: {len(d['features'])} "
         f"features, {len(late)} with late source rows, {len(strong)} implausibly strong; "
-        f"patients in two splits: {d['patient_overlap']}",
+        f"patients in two splits: {_or_not_checked(d['patient_overlap'])}",
         highlight=False,
     )
     for f in late + strong:
         console.print(f"  {f['name']}: {f['note']}", highlight=False)
+    for note in d["notes"]:
+        console.print(f"  note: {note}", highlight=False)
     console.print(f"report: {html_path}", highlight=False)
+
+
+def _or_not_checked(value: Any) -> str:
+    return "not checked" if value is None else str(value)
 
 
 def _parse_time(text: str | None, as_json: bool) -> datetime | None:

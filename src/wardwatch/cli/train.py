@@ -24,7 +24,7 @@ from wardwatch.core.workspace import Workspace, open_workspace
 if TYPE_CHECKING:
     from wardwatch.train import TrainingRun
 
-__all__ = ["model_dir", "train"]
+__all__ = ["model_dir", "save_training", "train"]
 
 PREDICTIONS = "predictions-test.parquet"
 VALIDATION = "predictions-validation.parquet"
@@ -34,6 +34,17 @@ SUMMARY = "training.json"
 def model_dir(ws: Workspace, usecase: str) -> Path:
     """Where ``train`` leaves a use case's predictions and summary for ``evaluate``."""
     return ws.state_dir / "models" / usecase
+
+
+def save_training(ws: Workspace, run: TrainingRun) -> Path:
+    """Keep a run's predictions and summary in the workspace for ``evaluate``; the folder."""
+    out = model_dir(ws, run.usecase.name)
+    out.mkdir(parents=True, exist_ok=True)
+    run.test_predictions.to_parquet(out / PREDICTIONS, index=False)
+    run.validation_predictions.to_parquet(out / VALIDATION, index=False)
+    summary = run.to_dict()
+    (out / SUMMARY).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2, default=str))
+    return out
 
 
 def train(
@@ -79,12 +90,8 @@ def train(
             ),
             as_json=as_json,
         )
-    out = model_dir(ws, spec.name)
-    out.mkdir(parents=True, exist_ok=True)
-    run.test_predictions.to_parquet(out / PREDICTIONS, index=False)
-    run.validation_predictions.to_parquet(out / VALIDATION, index=False)
+    out = save_training(ws, run)
     summary = run.to_dict()
-    (out / SUMMARY).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2, default=str))
     record_audit(
         ws,
         "train.run",

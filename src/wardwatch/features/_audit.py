@@ -155,6 +155,8 @@ def _encode(values: pd.Series, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
 
 
 def _auroc(values: pd.Series, y: np.ndarray, categorical: bool, folds: np.ndarray) -> float | None:
+    if len(y) < _MIN_ROWS or y.min() == y.max():
+        return None
     if categorical:
         score = _encode(values, y, folds)
         mask = np.ones(len(y), dtype=bool)
@@ -218,7 +220,12 @@ def audit_features(
         max_auroc=max_auroc,
         label_before_prediction=early,
     )
-    if len(frame) and (y.min() == y.max()):
+    if len(frame) < _MIN_ROWS:
+        report.notes.append(
+            f"{len(frame)} index events: too few to score features against the label "
+            f"(at least {_MIN_ROWS} needed)"
+        )
+    elif y.min() == y.max():
         report.notes.append("every label is the same: feature-label associations not computed")
     if split is not None:
         assigned = frame[["index_id", "patient_id"]].assign(

@@ -149,7 +149,9 @@ def cohort(
     window_end = j.index_time + interval_days(usecase.label.window_days)
     cutoff = ibis.literal(as_of).cast("timestamp('UTC')")
     flags.append(("incomplete_follow_up", window_end > cutoff))
-    return j, flags
+    # a missing disposition or death time is "not excluded", never SQL's unknown: an unknown
+    # flag would be counted as kept by the attrition and dropped by the filter
+    return j, [(step, flag.fill_null(False)) for step, flag in flags]
 
 
 def _payer(claims: ir.Table) -> ir.Table:
