@@ -4,57 +4,16 @@ from __future__ import annotations
 
 import copy
 import re
-from html.parser import HTMLParser
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.report._html import parse
 
 from wardwatch.report import render_evaluation_html
 
 EVIL = "<script>alert(1)</script>"
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-
-
-class _Page(HTMLParser):
-    """Checks nesting, and collects tags, attributes and text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.tags: dict[str, int] = {}
-        self.attrs: list[tuple[str, str, str | None]] = []
-        self.text: list[str] = []
-        self.in_style = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags[tag] = self.tags.get(tag, 0) + 1
-        self.attrs.extend((tag, k, v) for k, v in attrs)
-        if tag not in VOID:
-            self.stack.append(tag)
-        self.in_style = tag == "style"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in VOID:
-            return
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
-            return
-        self.stack.pop()
-        self.in_style = False
-
-    def handle_data(self, data: str) -> None:
-        if not self.in_style:
-            self.text.append(data)
-
-
-def parse(page: str) -> _Page:
-    p = _Page()
-    p.feed(page)
-    p.close()
-    return p
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,16 @@ from __future__ import annotations
 import copy
 import re
 import time
-from html.parser import HTMLParser
 from importlib import resources
 from typing import Any
 
 import pytest
+from tests.report._html import parse
 
 from wardwatch.report import environment, render_quality_html
 from wardwatch.report._base import fmt_duration, fmt_number, fmt_rate, fmt_value
 
 SCRIPT = "<script>alert(1)</script>"
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
 def _finding(i: int, **over: Any) -> dict[str, Any]:
@@ -170,46 +169,6 @@ def make_report(verdict: str = "fail") -> dict[str, Any]:
     }
 
 
-class _Structure(HTMLParser):
-    """Checks that every element is closed, in order (void elements excepted)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.seen: dict[str, int] = {}
-        self.text: list[str] = []
-        self.attrs: list[tuple[str, str, str | None]] = []
-        self.in_style = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.seen[tag] = self.seen.get(tag, 0) + 1
-        self.attrs.extend((tag, k, v) for k, v in attrs)
-        if tag not in VOID:
-            self.stack.append(tag)
-        self.in_style = tag == "style"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in VOID:
-            return
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
-            return
-        self.stack.pop()
-        self.in_style = False
-
-    def handle_data(self, data: str) -> None:
-        if not self.in_style:
-            self.text.append(data)
-
-
-def parse(page: str) -> _Structure:
-    p = _Structure()
-    p.feed(page)
-    p.close()
-    return p
-
-
 @pytest.fixture(scope="module")
 def page() -> str:
     return render_quality_html(make_report())
@@ -221,9 +180,9 @@ def test_is_well_formed(page: str) -> None:
     assert p.stack == []
     assert page.startswith("<!DOCTYPE html>")
     for tag in ("html", "head", "body", "main", "h1", "style", "title"):
-        assert p.seen.get(tag) == 1, tag
+        assert p.tags.get(tag) == 1, tag
     # checks, per table, per source, three findings tables, and the metrics tables
-    assert p.seen["table"] >= 6
+    assert p.tags["table"] >= 6
 
 
 @pytest.mark.parametrize(
@@ -291,7 +250,7 @@ def test_escapes_in_every_field() -> None:
     page = render_quality_html(report)
     p = parse(page)
     assert p.errors == []
-    assert "img" not in p.seen
+    assert "img" not in p.tags
     assert not any(k.startswith("on") for _, k, _ in p.attrs)
 
 
@@ -306,8 +265,8 @@ def test_no_external_assets(page: str) -> None:
     assert all(v is not None and v[1:] in anchors for _, _, v in refs)  # links land
     assert "@import" not in page
     assert "url(" not in page
-    assert "script" not in p.seen
-    assert "link" not in p.seen
+    assert "script" not in p.tags
+    assert "link" not in p.tags
     assert "default-src 'none'" in page  # the page may not fetch anything, even by mistake
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -33,6 +34,7 @@ __all__ = [
     "emit_json",
     "err_console",
     "fail",
+    "parse_as_of",
     "progress_bar",
     "record_audit",
     "run_guarded",
@@ -143,3 +145,14 @@ def record_audit(
             log.store.dispose()
 
     run_guarded(write, as_json=as_json)
+
+
+def parse_as_of(text: str | None, as_json: bool) -> datetime | None:
+    """An ``--as-of`` option: ISO 8601 date or time (UTC when no zone is given), or None."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"bad --as-of; expected ISO 8601 date or time; found {text!r}", as_json=as_json)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +15,7 @@ from wardwatch.cli._common import (
     console,
     emit_json,
     fail,
+    parse_as_of,
     progress_bar,
     record_audit,
     run_guarded,
@@ -95,7 +95,7 @@ def build(
 
     ws = run_guarded(lambda: open_workspace(workspace), as_json=as_json)
     spec = resolve_usecase(usecase, as_json)
-    cutoff = _parse_time(as_of, as_json)
+    cutoff = parse_as_of(as_of, as_json)
     lake = Lake(ws.lake_dir)
     with progress_bar(enabled=not as_json) as bar:
         task = bar.add_task("features", total=None)
@@ -219,13 +219,3 @@ def _print_audit(d: dict[str, Any], html_path: Path) -> None:
 
 def _or_not_checked(value: Any) -> str:
     return "not checked" if value is None else str(value)
-
-
-def _parse_time(text: str | None, as_json: bool) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"bad --as-of; expected ISO 8601 date or time; found {text!r}", as_json=as_json)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

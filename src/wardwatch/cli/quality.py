@@ -16,7 +16,7 @@ from wardwatch.cli._common import (
     WorkspaceOpt,
     console,
     emit_json,
-    fail,
+    parse_as_of,
     progress_bar,
     record_audit,
     run_guarded,
@@ -87,7 +87,7 @@ def check(
     spec = run_guarded(
         lambda: load_contract(contract) if contract else default_contract(), as_json=as_json
     )
-    when = _parse_as_of(as_of, as_json)
+    when = parse_as_of(as_of, as_json)
     ref_path = reference or _reference_path(ws)
     ref: dict[str, Any] | None = None
     if reference is not None or ref_path.exists():
@@ -143,16 +143,6 @@ def check(
         _print(report.to_dict(), html or html_path)
     if report.verdict.value == "fail":
         raise typer.Exit(1)
-
-
-def _parse_as_of(text: str | None, as_json: bool) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"bad --as-of; expected ISO 8601 date or time; found {text!r}", as_json=as_json)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _print(d: dict[str, Any], html_path: Path) -> None:
