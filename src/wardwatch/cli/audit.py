@@ -65,17 +65,25 @@ def verify(workspace: WorkspaceOpt = Path("."), as_json: JsonOpt = False) -> Non
 
         wardwatch audit verify --json > audit-verify.json
     """
+    from wardwatch.cli.registry import alias_problems
+
     log = _open_log(workspace, as_json)
     result = run_guarded(log.verify, as_json=as_json)
+    ws = run_guarded(lambda: open_workspace(workspace), as_json=as_json)
+    # model aliases moved in MLflow behind wardwatch's back are tampering too
+    aliases: list[str] = run_guarded(lambda: alias_problems(ws), as_json=as_json)
+    ok = result.ok and not aliases
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(result.to_dict() | {"ok": ok, "alias_problems": aliases})
     elif result.ok:
         console.print(f"[bold green]OK[/]  {result.message}", highlight=False, soft_wrap=True)
         for warning in result.warnings:
             console.print(f"[yellow]note:[/] {warning}", highlight=False, soft_wrap=True)
     else:
         console.print(f"[bold red]TAMPERED[/]  {result.message}", highlight=False, soft_wrap=True)
-    if not result.ok:
+    for problem in aliases:
+        console.print(f"[bold red]ALIAS[/]  {problem}", highlight=False, soft_wrap=True)
+    if not ok:
         raise typer.Exit(1)
 
 

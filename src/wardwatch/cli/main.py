@@ -11,6 +11,7 @@ from wardwatch.cli.evaluate import evaluate
 from wardwatch.cli.features import features_app
 from wardwatch.cli.ingest import ingest, quarantine_app
 from wardwatch.cli.quality import quality_app
+from wardwatch.cli.registry import registry_app
 from wardwatch.cli.synth import synth
 from wardwatch.cli.train import train
 from wardwatch.cli.workspace import init
@@ -49,6 +50,7 @@ app.add_typer(quality_app, name="quality")
 app.add_typer(features_app, name="features")
 app.command("train")(train)
 app.command("evaluate")(evaluate)
+app.add_typer(registry_app, name="registry")
 app.add_typer(audit_app, name="audit")
 app.command("demo")(demo)
 

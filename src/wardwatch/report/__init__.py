@@ -17,6 +17,7 @@ view in a private module and renders it with :func:`render`.
 from wardwatch.report._base import environment, render
 from wardwatch.report._evaluation import render_evaluation_html
 from wardwatch.report._leakage import render_leakage_html
+from wardwatch.report._model_card import render_model_card_html
 from wardwatch.report._quality import render_quality_html
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "render",
     "render_evaluation_html",
     "render_leakage_html",
+    "render_model_card_html",
     "render_quality_html",
 ]
