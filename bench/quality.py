@@ -32,6 +32,7 @@ is printed with the 1-minute load average.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -328,6 +329,15 @@ def profile_gate(lake_dir: Path, as_of: datetime) -> list[dict[str, Any]]:
                 return _fn(expr)
 
             setattr(eng, name, counted)
+        held = eng.held
+
+        @contextlib.contextmanager
+        def counted_held(expr: Any) -> Any:  # keeping rows is a query too
+            calls[0] += 1
+            with held(expr) as table:
+                yield table
+
+        eng.held = counted_held  # type: ignore[method-assign]
         ctx = CheckContext(
             engine=eng,
             as_of=as_of,

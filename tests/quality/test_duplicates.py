@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import ibis
 import orjson
 import pytest
 from tests.quality._lake import d, make_lake, ts
@@ -27,6 +28,7 @@ from wardwatch.quality import (
 )
 from wardwatch.quality._registry import CHECKS
 from wardwatch.quality._report import MASK, mask_finding
+from wardwatch.quality.checks import duplicates
 from wardwatch.quality.checks.duplicates import (
     FIELD_WEIGHTS,
     DuplicateEventParams,
@@ -149,6 +151,25 @@ def test_values_compare_null_safe_and_must_all_match(tmp_path: Path) -> None:
     ]  # fmt: skip
     r = run(make_lake(tmp_path, {"observations": rows}), "duplicate-events", "observations")
     assert pairs(r) == {("n2", "n1")}
+
+
+def test_rows_sharing_only_the_hash_are_not_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash of patient, code and time only narrows the rows the windows see: with every
+    row hashed alike (all collide), the findings are the same."""
+    rows = [
+        obs("a1"), obs("a2"), obs("a3", value_num=96.0), obs("a4", patient_id="p2"),
+        obs("b1", code="718-7", value_num=None, value_code="x"),
+        obs("b2", code="718-7", value_num=None, value_code="x"),
+        obs("c1", effective_time=ts("2024-01-11 09:01")), obs("bp#1"), obs("bp#2"),
+    ]  # fmt: skip
+    lake = make_lake(tmp_path, {"observations": rows})
+    real = run(lake, "duplicate-events", "observations")
+    monkeypatch.setattr(duplicates, "_event_hash", lambda t, time_col: ibis.literal(0, "int64"))
+    collided = run(lake, "duplicate-events", "observations")
+    assert pairs(real) == {("a2", "a1"), ("b2", "b1"), ("bp#1", "a1"), ("bp#2", "a1")}
+    assert collided.to_dict() == real.to_dict()
 
 
 def test_a_condition_asserted_again_is_not_a_copy(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ so the per-row work always stays in the engine.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import ibis
@@ -27,6 +28,7 @@ __all__ = ["ENGINES", "Engine", "EngineName", "open_engine"]
 EngineName = Literal["duckdb", "spark"]
 ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
 _ALL_TABLES = (*TABLES, QUARANTINE.name)
+_held = itertools.count(1)
 
 
 class Engine:
@@ -70,6 +72,23 @@ class Engine:
         temp view with a unique name), so it works the same on every engine.
         """
         return ibis.memtable(data)
+
+    @contextlib.contextmanager
+    def held(self, expr: ir.Table) -> Iterator[ir.Table]:
+        """``expr`` run once and its rows kept by the engine for the queries of the block.
+
+        For a small relation that several queries read (the offending rows of a check, one
+        site lookup shared by three passes): without it each query would recompute ``expr``
+        from the lake. DuckDB keeps the rows in a temporary table, dropped when the block
+        ends.
+        """
+        name = f"ww_held_{next(_held)}"
+        table = self.backend.create_table(name, expr, temp=True)
+        try:
+            yield table
+        finally:
+            with contextlib.suppress(Exception):
+                self.backend.drop_table(name, force=True)
 
     def close(self) -> None:
         """Release the connection (a Spark session handed in by the caller is left running)."""

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -67,6 +68,7 @@ LOCAL_CONF: dict[str, str] = {
 }
 
 _engines = itertools.count(1)
+_held = itertools.count(1)
 
 
 class SparkEngine(Engine):
@@ -94,16 +96,24 @@ class SparkEngine(Engine):
     def table(self, name: str) -> ir.Table:
         """The canonical table ``name``; its timestamps typed ``timestamp('UTC')`` as on DuckDB."""
         if name not in self._tables:
-            import ibis.expr.datatypes as dt
-
-            t = self.backend.table(self.views.get(name, name))
-            naive = {
-                c: t[c].cast(dt.Timestamp(timezone="UTC", scale=6))
-                for c, typ in t.schema().items()
-                if typ.is_timestamp() and typ.timezone is None
-            }
-            self._tables[name] = t.mutate(**naive) if naive else t
+            self._tables[name] = _utc(self.backend.table(self.views.get(name, name)))
         return self._tables[name]
+
+    @contextlib.contextmanager
+    def held(self, expr: ir.Table) -> Iterator[ir.Table]:
+        """``expr`` run once and kept (Spark's cache, memory then disk) as a temp view for the
+        queries of the block; unpersisted and dropped when the block ends."""
+        self.backend._run_pre_execute_hooks(expr)
+        name = f"ww_held_{next(_held)}"
+        frame = self.session.sql(self.backend.compile(expr)).cache()
+        frame.createOrReplaceTempView(name)
+        try:
+            yield _utc(self.backend.table(name))
+        finally:
+            with contextlib.suppress(Exception):
+                self.session.catalog.dropTempView(name)
+            with contextlib.suppress(Exception):
+                frame.unpersist()
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an expression on Spark and return its rows as Arrow (a scalar: one ``value``)."""
@@ -137,6 +147,19 @@ class SparkEngine(Engine):
                 with contextlib.suppress(Exception):  # a session its owner stopped has none
                     self.session.catalog.dropTempView(view)
         super().close()
+
+
+def _utc(t: ir.Table) -> ir.Table:
+    """``t`` with its timestamps typed ``timestamp('UTC')`` (Spark's TIMESTAMP is an instant
+    shown in the session's zone, which is UTC), as on DuckDB."""
+    import ibis.expr.datatypes as dt
+
+    naive = {
+        c: t[c].cast(dt.Timestamp(timezone="UTC", scale=6))
+        for c, typ in t.schema().items()
+        if typ.is_timestamp() and typ.timezone is None
+    }
+    return t.mutate(**naive) if naive else t
 
 
 def _as_schema(result: pa.Table, schema: pa.Schema) -> pa.Table:

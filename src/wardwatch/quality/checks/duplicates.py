@@ -2,9 +2,10 @@
 
 ``duplicate-events`` finds exact copies of an event under a new id (an interface that re-sent a
 message, a bulk export merged twice): same patient, code, clinical time and value. Only the
-relational engine sees the rows: one window over the event's identity names, per group, the
-row that came first (by source file, line and id) and every later copy is a finding pointing
-at it.
+relational engine sees the rows: one aggregate finds the rows that share patient, code and time
+with another row (by a hash of the three), and a window over the event's identity names, among
+those rows only, per group, the row that came first (by source file, line and id); every later
+copy is a finding pointing at it.
 
 ``duplicate-patients`` finds probable duplicate registrations: the same person under a new id
 and MRN, with the small errors a registration clerk makes (a typo in the name, two digits of
@@ -90,31 +91,51 @@ def duplicate_events(ctx: CheckContext, table: str, params: DuplicateEventParams
     t = t.filter(t.patient_id.notnull() & t.code.notnull() & t[time_col].notnull())
     # A column the lake lacks (a schema finding of its own) just does not discriminate.
     names = ("patient_id", "encounter_id", "code", "code_system", time_col, *extra)
-    group = [t[c] for c in names if c in t.columns]
+    present = [c for c in names if c in t.columns]
+    # Only rows that share patient, code and time with another row can be copies. One
+    # aggregate over a hash of those three (never null here; equal values, equal hash) finds
+    # the hashes held by more than one row, and only their rows go through the windows over
+    # the whole identity, which drop the rows that merely share a hash (sorting every row of
+    # the table is what costs). The aggregate reads its own view of the table, so that the
+    # engine streams the table twice instead of keeping every row of it for the join.
+    v = ctx.table(table).view()
+    v = v.filter(v.patient_id.notnull() & v.code.notnull() & v[time_col].notnull())
+    shared = v.group_by(__h=_event_hash(v, time_col)).aggregate(__n=v.count())
+    shared = shared.filter(shared.__n > 1)
+    t = t.semi_join(shared, _event_hash(t, time_col) == shared.__h)
+    group = [t[c] for c in present]
     ordered = ibis.window(group_by=group, order_by=[t.source_file, t.source_line, t[key]])
     rel = t.mutate(
         __first=t[key].first().over(ordered), __copies=t.count().over(ibis.window(group_by=group))
     )
-    # Restrict to rows of groups with copies before comparing ids: cheap for the engine.
-    rel = rel.filter(rel.__copies > 1)
-    this, first = _resource_id(rel[key], table), _resource_id(rel.__first, table)
-    rule = RowRule(
-        "duplicate-event",
-        field_path(table, key),
-        this != first,
-        rel.__copies.cast("string") + " records of one event",
-        "one record per " + ", ".join(c for c in names if c in t.columns),
-        related=rel.__first,
-    )
-    return evaluate(
-        ctx,
-        check="duplicate-events",
-        table=table,
-        description="duplicate events",
-        relation=rel,
-        rules=[rule],
-        checked=ctx.rows(table),
-    )
+    if not ctx.rows(table):
+        return CheckResult("duplicate-events", table, Severity.ERROR, "duplicate events")
+    # Restrict to rows of groups with copies before comparing ids: cheap for the engine. The
+    # few rows left are kept, so that counting and listing them does not redo the above.
+    with ctx.engine.held(rel.filter(rel.__copies > 1)) as rel:
+        this, first = _resource_id(rel[key], table), _resource_id(rel.__first, table)
+        rule = RowRule(
+            "duplicate-event",
+            field_path(table, key),
+            this != first,
+            rel.__copies.cast("string") + " records of one event",
+            "one record per " + ", ".join(present),
+            related=rel.__first,
+        )
+        return evaluate(
+            ctx,
+            check="duplicate-events",
+            table=table,
+            description="duplicate events",
+            relation=rel,
+            rules=[rule],
+            checked=ctx.rows(table),
+        )
+
+
+def _event_hash(t: ir.Table, time_col: str) -> ir.IntegerValue:
+    """A hash of a row's patient, code and clinical time (the engine's own hash function)."""
+    return t.patient_id.hash() ^ t.code.hash() ^ t[time_col].hash()
 
 
 def _resource_id(col: ir.StringValue, table: str) -> ir.StringValue:

@@ -33,7 +33,7 @@ from wardwatch.errors import ConfigError
 from wardwatch.quality._context import CheckContext
 from wardwatch.quality._model import CheckResult, Finding, Severity
 from wardwatch.quality._registry import NoParams, Params, register
-from wardwatch.quality._rules import field_path, resource_type
+from wardwatch.quality._rules import blank, field_path, resource_type
 
 if TYPE_CHECKING:
     import ibis.expr.datatypes as dt
@@ -123,10 +123,15 @@ def compute_profile(ctx: CheckContext, table: str) -> dict[str, Any]:
             info["max"] = _json_time(row[f"hi{i}"])
         columns[name] = info
     out: dict[str, Any] = {"rows": rows, "columns": columns}
+    by_site = _with_site(ctx, table, t)
+    if "source_file" in schema and by_site is not None and rows:
+        # Per source and per site from one pass: counts per (source, site), summed both ways.
+        keyed = by_site.mutate(ww_src=by_site.source_file.fill_null("(unknown)"))
+        out["by_source"], out["by_site"] = _missing_by_pair(ctx, keyed, schema)
+        return out
     if "source_file" in schema:
         keyed = t.mutate(ww_key=t.source_file.fill_null("(unknown)"))
         out["by_source"] = _missing_by(ctx, keyed, schema) if rows else {}
-    by_site = _with_site(ctx, table, t)
     if by_site is not None:
         out["by_site"] = _missing_by(ctx, by_site, schema) if rows else {}
     return out
@@ -149,7 +154,7 @@ def _missing(col: ir.Value, dtype: dt.DataType) -> ir.BooleanValue:
     """True where a value is missing: null, NaN, blank text or an empty list."""
     missing = col.isnull()
     if dtype.is_string():
-        missing = missing | (col.lstrip() == "")
+        missing = missing | blank(col)
     elif dtype.is_floating():
         missing = missing | col.isnan()
     elif dtype.is_array():
@@ -174,6 +179,39 @@ def _missing_by(ctx: CheckContext, keyed: ir.Table, schema: Any) -> dict[str, di
             },
         }
     return dict(sorted(out.items()))
+
+
+def _missing_by_pair(
+    ctx: CheckContext, keyed: ir.Table, schema: Any
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """:func:`_missing_by` for ``keyed.ww_src`` and for ``keyed.ww_key`` at once: the rows and
+    missing counts of each (source, site) pair, added up per source and per site."""
+    names = list(schema.items())
+    aggs: dict[str, Any] = {"ww_rows": keyed.count()}
+    for i, (name, dtype) in enumerate(names):
+        aggs[f"m{i}"] = _missing(keyed[name], dtype).cast("int64").sum()
+    sums: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+    pairs = keyed.group_by(["ww_src", "ww_key"]).aggregate(**aggs)
+    for row in ctx.engine.to_arrow(pairs).to_pylist():
+        counts = [int(row["ww_rows"]), *(int(row[f"m{i}"] or 0) for i in range(len(names)))]
+        for out, key in zip(sums, (row["ww_src"], row["ww_key"]), strict=True):
+            acc = out.setdefault(str(key), [0] * len(counts))
+            for j, c in enumerate(counts):
+                acc[j] += c
+    by_source, by_site = (
+        {
+            key: {
+                "rows": acc[0],
+                "missing": {
+                    name: acc[i + 1] / acc[0] if acc[0] else None
+                    for i, (name, _) in enumerate(names)
+                },
+            }
+            for key, acc in sorted(out.items())
+        }
+        for out in sums
+    )
+    return by_source, by_site
 
 
 def _with_site(ctx: CheckContext, table: str, t: ir.Table) -> ir.Table | None:

@@ -8,7 +8,7 @@ from wardwatch.core.schemas import TABLES, arrow_schema, table_spec
 from wardwatch.quality._context import CheckContext
 from wardwatch.quality._model import CheckResult, Finding, Severity
 from wardwatch.quality._registry import NoParams, Params, register
-from wardwatch.quality._rules import RowRule, evaluate, field_path, resource_type
+from wardwatch.quality._rules import RowRule, blank, evaluate, field_path, resource_type
 
 __all__ = ["ALLOWED_VALUES"]
 
@@ -178,7 +178,7 @@ def required(ctx: CheckContext, table: str, params: NoParams) -> CheckResult:
         c = t[col.name]
         missing = c.isnull()
         if col.kind == "str":
-            missing = missing | (c.strip() == "")
+            missing = missing | blank(c)
         rules.append(
             RowRule(
                 "missing-required",
@@ -240,24 +240,39 @@ def allowed_values(ctx: CheckContext, table: str, params: AllowedParams) -> Chec
 def unique_keys(ctx: CheckContext, table: str, params: NoParams) -> CheckResult:
     t = ctx.table(table)
     key = table_spec(table).key
+    # One pass over the key alone: most tables have no repeated id, and then nothing more is
+    # read. Otherwise only the rows of repeated ids are compared column by column. A null id is
+    # never reported (the join on the id does not match it), so nulls alone are no repeat.
     content = [c.name for c in table_spec(table).columns]
+    t.select(*content)  # a column the lake lacks fails here, whatever the rows
+    repeated = t.group_by(__id=t[key]).aggregate(__n=t.count())
+    repeated = repeated.filter(repeated.__n > 1)
+    if not ctx.rows(table) or not ctx.engine.scalar(
+        repeated.filter(repeated.__id.notnull()).count()
+    ):
+        return CheckResult(
+            "unique-keys", table, Severity.ERROR, "unique keys", checked=ctx.rows(table)
+        )
+    t = t.semi_join(repeated, t[key] == repeated.__id)
     versions = t.select(*content).distinct()
     conflicts = versions.group_by(key).aggregate(__versions=versions.count())
     conflicts = conflicts.filter(conflicts.__versions > 1)
-    dup = t.inner_join(conflicts, key).select(*t.columns, "__versions")
-    rule = RowRule(
-        "duplicate-key",
-        field_path(table, key),
-        dup.__versions > 1,
-        dup.__versions.cast("string") + " different records share the id",
-        "a unique id",
-    )
-    return evaluate(
-        ctx,
-        check="unique-keys",
-        table=table,
-        description="unique keys",
-        relation=dup,
-        rules=[rule],
-        checked=ctx.rows(table),
-    )
+    # The rows of repeated ids are few: kept, so that counting and listing them does not
+    # compare the table's rows again.
+    with ctx.engine.held(t.inner_join(conflicts, key).select(*t.columns, "__versions")) as dup:
+        rule = RowRule(
+            "duplicate-key",
+            field_path(table, key),
+            dup.__versions > 1,
+            dup.__versions.cast("string") + " different records share the id",
+            "a unique id",
+        )
+        return evaluate(
+            ctx,
+            check="unique-keys",
+            table=table,
+            description="unique keys",
+            relation=dup,
+            rules=[rule],
+            checked=ctx.rows(table),
+        )

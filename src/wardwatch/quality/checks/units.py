@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ import ibis
 import pyarrow as pa
 from pydantic import Field
 
+from wardwatch.core.schemas import table_spec
 from wardwatch.quality._context import CheckContext
 from wardwatch.quality._model import CheckResult, Finding, Severity
 from wardwatch.quality._registry import NoParams, Params, register
@@ -213,7 +215,74 @@ def unit_switch(ctx: CheckContext, table: str, params: UnitSwitchParams) -> Chec
     base = t.filter(
         t.code.isin(list(_FAMILY)) & (t.value_num > 0) & (t.value_num < _INF) & time.notnull()
     )
-    rel = _with_site(ctx, base)
+    # Passes 1 and 2 read the candidate rows with their site: that lookup (a join of every row
+    # to its encounter and patient) runs once, and the engine keeps what the passes read of its
+    # rows (few, short columns). Pass 3 goes back to the table, for the rows of flagged codes.
+    with ctx.engine.held(_with_site(ctx, base, ("patient_id", "code"))) as rel:
+        seg, baseline, runs = _segments(ctx, rel, params)
+    checked = sum(int(s["n"]) for s in seg)
+    result = _empty("unit-switch", table, description, checked)
+    result.metrics["segments"] = [r.to_metric() for r in runs]
+    if not runs:
+        return result
+
+    # Pass 3: the rows of the runs that sit on the switched level, one finding each.
+    flags = ctx.engine.memtable(
+        pa.Table.from_pylist([f for r in runs for f in r.flags], schema=_FLAGS_SCHEMA)
+    )
+    codes = sorted({code for run in runs for code in run.codes})
+    kept = (table_spec(table).key, "patient_id", "code", "value_num", "value_unit",
+            "source_file", "source_line", "resource_type")  # fmt: skip
+    rows = _with_site(ctx, base.filter(base.code.isin(codes)), kept)
+    hit = rows.inner_join(
+        flags,
+        [
+            rows.code == flags.ww_f_code,
+            rows.ww_unit == flags.ww_f_unit,
+            rows.ww_site == flags.ww_f_site,
+            rows.ww_month == flags.ww_f_month,
+            rows.ww_lv >= flags.ww_f_lo,
+            rows.ww_lv < flags.ww_f_hi,
+        ],
+    )
+    with ctx.engine.held(hit) as hit:
+        found = hit.value_num.cast("string") + " " + hit.value_unit.fill_null(_NO_UNIT)
+        rules: dict[tuple[str, str, int], RowRule] = {}
+        for run in runs:
+            for code in run.codes:
+                key = (code, run.unit, run.level.id)
+                if key in rules or (code, run.unit) not in baseline:
+                    continue
+                spec = LABS[code]
+                rules[key] = RowRule(
+                    "unit-switch",
+                    field_path(table, "value_num"),
+                    (hit.code == code)
+                    & (hit.ww_unit == run.unit)
+                    & (hit.ww_f_level == run.level.id),
+                    found,
+                    f"{spec.display} ({code}) in {run.unit or _NO_UNIT} (values like "
+                    f"{_fmt(math.exp(baseline[(code, run.unit)]))}); this looks like "
+                    f"{run.level.like} (factor {_fmt(run.level.factor)})",
+                )
+        flagged = evaluate(
+            ctx,
+            check="unit-switch",
+            table=table,
+            description=description,
+            relation=hit,
+            rules=list(rules.values()),
+            checked=checked,
+        )
+    flagged.metrics = result.metrics
+    return flagged
+
+
+def _segments(
+    ctx: CheckContext, rel: ir.Table, params: UnitSwitchParams
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], float], list[_Run]]:
+    """Passes 1 and 2 over the candidate rows with their site: the segments, the baseline of
+    each (code, unit) and the switched runs."""
     groups = ["code", "ww_unit", "ww_site", "ww_month"]
 
     # Pass 1: segment sizes and centres -> baseline per (code, unit).
@@ -222,14 +291,11 @@ def unit_switch(ctx: CheckContext, table: str, params: UnitSwitchParams) -> Chec
             n=rel.count(), sl=rel.ww_lv.sum(), np=rel.patient_id.nunique()
         )
     ).to_pylist()
-    checked = sum(int(s["n"]) for s in seg)
-    result = _empty("unit-switch", table, description, checked)
     baseline = _baselines(seg)
     levels = {key: _levels(LABS[key[0]], key[1]) for key in baseline}
     levels = {key: lv for key, lv in levels.items() if lv}
-    result.metrics["segments"] = []
     if not levels:
-        return result
+        return seg, baseline, []
 
     # Pass 2: rows per level (the nearest in log space) and the spread around the baseline.
     band = ctx.engine.memtable(pa.Table.from_pylist(_bands(baseline, levels), schema=_BANDS_SCHEMA))
@@ -253,60 +319,13 @@ def unit_switch(ctx: CheckContext, table: str, params: UnitSwitchParams) -> Chec
             d2_hi=(dev * dev).sum(where=dev >= 0),
         )
     ).to_pylist()
-
-    runs = _find_runs(seg, agg, baseline, levels, params)
-    result.metrics["segments"] = [r.to_metric() for r in runs]
-    if not runs:
-        return result
-
-    # Pass 3: the rows of the runs that sit on the switched level, one finding each.
-    flags = ctx.engine.memtable(
-        pa.Table.from_pylist([f for r in runs for f in r.flags], schema=_FLAGS_SCHEMA)
-    )
-    hit = rel.inner_join(
-        flags,
-        [
-            rel.code == flags.ww_f_code,
-            rel.ww_unit == flags.ww_f_unit,
-            rel.ww_site == flags.ww_f_site,
-            rel.ww_month == flags.ww_f_month,
-            rel.ww_lv >= flags.ww_f_lo,
-            rel.ww_lv < flags.ww_f_hi,
-        ],
-    )
-    found = hit.value_num.cast("string") + " " + hit.value_unit.fill_null(_NO_UNIT)
-    rules: dict[tuple[str, str, int], RowRule] = {}
-    for run in runs:
-        for code in run.codes:
-            key = (code, run.unit, run.level.id)
-            if key in rules or (code, run.unit) not in baseline:
-                continue
-            spec = LABS[code]
-            rules[key] = RowRule(
-                "unit-switch",
-                field_path(table, "value_num"),
-                (hit.code == code) & (hit.ww_unit == run.unit) & (hit.ww_f_level == run.level.id),
-                found,
-                f"{spec.display} ({code}) in {run.unit or _NO_UNIT} (values like "
-                f"{_fmt(math.exp(baseline[(code, run.unit)]))}); this looks like "
-                f"{run.level.like} (factor {_fmt(run.level.factor)})",
-            )
-    flagged = evaluate(
-        ctx,
-        check="unit-switch",
-        table=table,
-        description=description,
-        relation=hit,
-        rules=list(rules.values()),
-        checked=checked,
-    )
-    flagged.metrics = result.metrics
-    return flagged
+    return seg, baseline, _find_runs(seg, agg, baseline, levels, params)
 
 
-def _with_site(ctx: CheckContext, obs: ir.Table) -> ir.Table:
-    """``obs`` with ``ww_site`` (the encounter's site, else the patient's), ``ww_unit``,
-    ``ww_month`` (yyyymm of the effective time, UTC) and ``ww_lv`` (ln value)."""
+def _with_site(ctx: CheckContext, obs: ir.Table, kept: Sequence[str]) -> ir.Table:
+    """The columns ``kept`` of ``obs`` (those it has) with ``ww_site`` (the encounter's site,
+    else the patient's), ``ww_unit``, ``ww_month`` (yyyymm of the effective time, UTC) and
+    ``ww_lv`` (ln value)."""
     enc = ctx.full_table("encounters")
     enc = enc.group_by(ww_enc_id=enc.encounter_id).aggregate(ww_enc_site=enc.site_id.max())
     pat = ctx.full_table("patients")
@@ -316,7 +335,7 @@ def _with_site(ctx: CheckContext, obs: ir.Table) -> ir.Table:
     )
     time = ibis.coalesce(joined.effective_time, joined.recorded_time)
     return joined.select(
-        *obs.columns,
+        *(c for c in kept if c in obs.columns),
         ww_site=ibis.coalesce(joined.ww_enc_site, joined.ww_pat_site, ibis.literal("")),
         ww_unit=joined.value_unit.fill_null(""),
         ww_month=(time.year() * 100 + time.month()).cast("int64"),
