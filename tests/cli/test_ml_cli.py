@@ -16,7 +16,7 @@ import yaml
 
 from wardwatch.features._spec import default_usecase_path
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def wardwatch(*args: str) -> subprocess.CompletedProcess[str]:
