@@ -29,13 +29,13 @@ from wardwatch.cli._common import (
     record_audit,
     run_guarded,
 )
-from wardwatch.cli.evaluate import evaluate_test_split
+from wardwatch.cli.evaluate import evaluate_test_split, format_estimate
+from wardwatch.cli.features import audit_with_split
 from wardwatch.cli.ingest import ingest_audit_payload
 from wardwatch.cli.train import save_training
 from wardwatch.core.lake import Lake
 from wardwatch.core.workspace import CONFIG_NAME, Workspace, init_workspace
 from wardwatch.features import (
-    audit_features,
     build_features,
     default_usecase_path,
     featureset_dir,
@@ -46,7 +46,7 @@ from wardwatch.ingest import IngestSummary, quarantine_counts
 from wardwatch.ingest import ingest as run_ingest
 from wardwatch.quality import QualityReport, default_contract, open_engine, run_gate
 from wardwatch.synth import SynthConfig, generate
-from wardwatch.train import temporal_split, train_usecase, workspace_tracking
+from wardwatch.train import train_usecase, workspace_tracking
 
 __all__ = ["demo"]
 
@@ -209,9 +209,7 @@ def _readmission(ws: Workspace, say: Callable[[str], None]) -> dict[str, Any]:
         f"   {summary['index_events']:,} index events, {summary['positives']:,} readmitted "
         f"({summary['label_rate']:.1%}), {summary['features']} features"
     )
-    split = temporal_split(fs.frame, usecase.split)
-    assignment = split.assignment.set_axis(fs.frame["index_id"].to_numpy())
-    leakage = audit_features(fs, split=assignment)
+    leakage = audit_with_split(fs)
     leak_html = leakage.save_html(ws.reports_dir / f"leakage-{usecase.name}.html")
     leakage.save_json(ws.reports_dir / f"leakage-{usecase.name}.json")
     out["leakage"] = {"verdict": leakage.verdict, "report": str(leak_html)}
@@ -254,19 +252,11 @@ def _readmission(ws: Workspace, say: Callable[[str], None]) -> dict[str, Any]:
     auc = report.auroc
     slope = d["calibration"]["calibration_slope"]["value"]
     say(
-        f"   AUROC {_estimate(auc.value, auc.low, auc.high)}, calibration slope "
-        f"{_estimate(slope)}, {len(d['notes'])} notes  ->  {html_path}"
+        f"   AUROC {format_estimate(auc.value, auc.low, auc.high)}, calibration slope "
+        f"{format_estimate(slope)}, {len(d['notes'])} notes  ->  {html_path}"
     )
     out["evaluation"] = {"auroc": auc.value, "report": str(html_path), "notes": d["notes"]}
     return out
-
-
-def _estimate(value: float | None, low: float | None = None, high: float | None = None) -> str:
-    if value is None:
-        return "not computable"
-    if low is None or high is None:
-        return f"{value:.3f}"
-    return f"{value:.3f} ({low:.3f}-{high:.3f})"
 
 
 def _quality(lake: Lake, sources: list[str]) -> QualityReport:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from wardwatch.evaluate import Estimate, EvaluationReport
     from wardwatch.features import UseCase
 
-__all__ = ["evaluate", "evaluate_test_split", "tripod_context"]
+__all__ = ["evaluate", "evaluate_test_split", "format_estimate", "tripod_context"]
 
 
 def tripod_context(usecase: UseCase, training: dict[str, Any], model: str) -> dict[str, str]:
@@ -179,9 +179,15 @@ def evaluate(
 
 
 def _est(e: Estimate) -> str:
+    return format_estimate(e.value, e.low, e.high)
+
+
+def format_estimate(
+    value: float | None, low: float | None = None, high: float | None = None
+) -> str:
     """``0.712 (0.690-0.733)``, or what is known of it."""
-    if e.value is None:
+    if value is None:
         return "not computable"
-    if e.low is None or e.high is None:
-        return f"{e.value:.3f}"
-    return f"{e.value:.3f} ({e.low:.3f}-{e.high:.3f})"
+    if low is None or high is None:
+        return f"{value:.3f}"
+    return f"{value:.3f} ({low:.3f}-{high:.3f})"

@@ -24,9 +24,15 @@ from wardwatch.core.lake import Lake
 from wardwatch.core.workspace import Workspace, open_workspace
 
 if TYPE_CHECKING:
-    from wardwatch.features import FeatureSet, UseCase
+    from wardwatch.features import FeatureSet, LeakageReport, UseCase
 
-__all__ = ["UsecaseOpt", "features_app", "load_featureset", "resolve_usecase"]
+__all__ = [
+    "UsecaseOpt",
+    "audit_with_split",
+    "features_app",
+    "load_featureset",
+    "resolve_usecase",
+]
 
 features_app = typer.Typer(
     help="Point-in-time features of a use case, and the leakage audit.", no_args_is_help=True
@@ -140,6 +146,26 @@ def build(
     console.print(f"saved: {out}", highlight=False)
 
 
+def audit_with_split(fs: FeatureSet, *, max_auroc: float = 0.90) -> LeakageReport:
+    """The leakage audit of ``fs`` with the use case's train/test split checked too.
+
+    With too little data to split, the features are audited anyway and a note says why the
+    splits were not checked.
+    """
+    from wardwatch.errors import InputError
+    from wardwatch.features import audit_features
+    from wardwatch.train import temporal_split
+
+    try:
+        split = temporal_split(fs.frame, fs.usecase.split)
+    except InputError as exc:
+        report = audit_features(fs, max_auroc=max_auroc)
+        report.notes.append(f"splits not checked: {exc}")
+        return report
+    assignment = split.assignment.set_axis(fs.frame["index_id"].to_numpy())
+    return audit_features(fs, split=assignment, max_auroc=max_auroc)
+
+
 @features_app.command("audit")
 def audit(
     workspace: WorkspaceOpt = Path("."),
@@ -162,21 +188,10 @@ def audit(
 
         wardwatch features audit --json > leakage.json
     """
-    from wardwatch.errors import InputError
-    from wardwatch.features import audit_features
-    from wardwatch.train import temporal_split
-
     ws = run_guarded(lambda: open_workspace(workspace), as_json=as_json)
     spec = resolve_usecase(usecase, as_json)
     fs = load_featureset(ws, spec, as_json)
-    try:
-        split = temporal_split(fs.frame, spec.split)
-    except InputError as exc:  # too little data to split: audit the features anyway
-        report = audit_features(fs, max_auroc=max_auroc)
-        report.notes.append(f"splits not checked: {exc}")
-    else:
-        assignment = split.assignment.set_axis(fs.frame["index_id"].to_numpy())
-        report = audit_features(fs, split=assignment, max_auroc=max_auroc)
+    report = audit_with_split(fs, max_auroc=max_auroc)
     stem = f"leakage-{spec.name}"
     json_path = report.save_json(ws.reports_dir / f"{stem}.json")
     record_audit(
