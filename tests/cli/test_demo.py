@@ -30,8 +30,17 @@ def test_demo_runs_every_stage_and_says_where_things_are(tmp_path: Path) -> None
     assert d["train"]["split"]["patient_overlap"] == 0
     assert Path(d["evaluation"]["report"]).is_file()
     assert d["evaluation"]["auroc"] is not None
+    reg = d["registry"]
+    assert reg["version"] == 1
+    assert reg["default_gates"] in ("pass", "fail")
+    assert reg["pilot_gates"] in ("pass", "fail")
+    assert (reg["champion"] == 1) == (reg["pilot_gates"] == "pass")
+    assert reg["evidence"]["verified"] is True
+    assert reg["evidence"]["audit_events"] >= 4
+    assert Path(reg["evidence"]["path"]).is_file()
+    assert Path(reg["card"]["xml"]).is_file()
     assert d["audit"]["ok"] is True
-    assert d["audit"]["events_checked"] >= 8
+    assert d["audit"]["events_checked"] >= 15
     for path in (d["where"]["reports"], d["where"]["lake"]):
         assert Path(path).is_dir()
     # the next person can pick up where the demo stopped

@@ -204,3 +204,62 @@ def test_errors_are_one_line_with_exit_2(cws: Workspace, tmp_path: Path) -> None
     result = cli(cws, "promote", USECASE, "1", "--alias", "prod", key=k["eve"])
     assert result.exit_code == 2
     assert "not a protected alias" in error_line(result)
+
+
+def test_card_and_evidence_commands(cws: Workspace, tmp_path: Path) -> None:
+    """``card`` writes HTML, JSON and schema-valid CHAI XML; ``evidence`` writes a zip that
+    verifies offline, with this version's audit events; both check the role."""
+    import zipfile
+
+    from wardwatch.audit import load_public_key, verify_proof
+    from wardwatch.registry.cards import verify_evidence_bundle
+
+    k = keys(cws)
+    lenient = str(tmp_path / "lenient.yaml")
+    ok(cws, "register", USECASE, "--model", "logreg", "--policy", lenient, key=k["eve"])
+    ok(cws, "approve", USECASE, "1", "-c", "reviewed", key=k["ann"])
+    ok(cws, "promote", USECASE, "1", key=k["ann"])
+    statements = tmp_path / "statements.yaml"
+    statements.write_text("intended_users: discharge planning nurses\n")
+    card = ok(
+        cws, "card", USECASE, "champion", "-o", str(tmp_path / "cards"),
+        "-s", str(statements), key=k["val"],
+    )  # fmt: skip
+    assert card["version"] == "1"
+    assert card["hti1_attributes"] == 31
+    assert card["chai_xml_valid"], card["chai_xml_problems"]
+    assert "intended_users" not in card["hti1_needs_a_person"]
+    assert 0 < card["hti1_filled"] < 31
+    for kind in ("html", "json", "xml"):
+        assert Path(card["files"][kind]).is_file()
+    saved = json.loads(Path(card["files"]["json"]).read_text())
+    assert saved["approvals"][0]["comment"] == "reviewed"
+    # A clinician may read a version but not export its evidence: refused, one line.
+    nurse = ok(cws, "identity", "create", "--name", "cal", "--role", "clinician", key=k["ada"])
+    result = cli(cws, "evidence", USECASE, "1", key=nurse["api_key"])
+    assert result.exit_code == 1
+    assert "may not export" in error_line(result)
+    bundle = ok(cws, "evidence", USECASE, "1", key=k["val"])
+    assert bundle["verified"], bundle["problems"]
+    path = Path(bundle["path"])
+    assert path.name == f"evidence-{USECASE}-v1.zip"
+    assert bundle["audit_events"] >= 3  # register, gate, approve, promote
+    public = load_public_key(cws.state_dir / "audit_ed25519.pub")
+    assert verify_evidence_bundle(path, public_key=public) == []
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        proof = json.loads(zf.read("audit-events.json"))
+    assert {"model-card.xml", "gates.json", "approvals.json", "MANIFEST.json"} <= names
+    assert {"reports/evaluation.json", "reports/evaluation.html", "reports/leakage.json"} <= names
+    actions = {e["action"] for e in proof["events"] if "payload" in e}
+    assert {"registry.register", "registry.approve", "registry.promote"} <= actions
+    assert verify_proof(proof, public).ok
+    # The export itself is audited.
+    from wardwatch.audit import AuditLog
+
+    exported = AuditLog.from_workspace(cws).events(action="registry.export")
+    assert exported[-1].payload["bundle_sha256"] == bundle["sha256"]
+    # Unknown version: cannot run (2), one line.
+    result = cli(cws, "card", USECASE, "9", key=k["val"])
+    assert result.exit_code == 2
+    assert "9" in error_line(result)

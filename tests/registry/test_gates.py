@@ -17,6 +17,7 @@ from wardwatch.registry import (
     default_policy,
     evaluate_gates,
     load_policy,
+    packaged_policy,
     parse_policy,
 )
 
@@ -185,6 +186,51 @@ def test_disparity_ratio_symmetric_bounds() -> None:
     assert c.evidence["outside"] == {"sex=male": 0.7}
     c = one({"check": "disparity_ratio", "max": 1.25, "metric": "ppv", "at": "catch 80% of events"})
     assert c.status == "not-evaluable"
+
+
+def _with_cis(north_auroc_ci: list[float], north_ratio_ci: list[float]) -> dict[str, Any]:
+    """EVALUATION with intervals on every level; north's are given."""
+    ev = copy.deepcopy(EVALUATION)
+    for group in ev["subgroups"]:
+        for lv in group["levels"]:
+            if lv.get("suppressed"):
+                continue
+            north = lv["level"] == "north"
+            a, r = lv["metrics"]["auroc"]["value"], lv["disparity"]["auroc"]["value"]
+            lv["metrics"]["auroc"]["ci"] = north_auroc_ci if north else [a - 0.05, a + 0.05]
+            lv["disparity"]["auroc"]["ci"] = north_ratio_ci if north else [r - 0.05, r + 0.05]
+    return ev
+
+
+def test_subgroup_checks_on_confidence_intervals() -> None:
+    """``upper_ci`` / ``ci`` fail a level only when its whole interval is on the wrong side."""
+    uncertain = _with_cis([0.41, 0.72], [0.55, 0.97])  # north 0.58, 0.78x: could be fine
+    shown_bad = _with_cis([0.41, 0.59], [0.55, 0.79])  # north's whole interval is below
+    gate = {"check": "subgroup_auroc", "min": 0.6, "bound": "upper_ci"}
+    assert one(gate, evaluation=uncertain).status == "passed"
+    c = one(gate, evaluation=shown_bad)
+    assert c.status == "failed"
+    assert c.evidence["below"] == {"site=north": 0.59}
+    assert "upper 95% bound" in c.message
+    gate = {"check": "disparity_ratio", "max": 1.25, "bound": "ci"}
+    assert one(gate, evaluation=uncertain).status == "passed"
+    c = one(gate, evaluation=shown_bad)
+    assert c.status == "failed"
+    assert c.evidence["outside"] == {"site=north": 0.78}
+    # Without intervals in the report the check cannot be judged on them.
+    assert one(gate).status == "not-evaluable"
+    assert one({"check": "subgroup_auroc", "min": 0.6, "bound": "upper_ci"}).status == (
+        "not-evaluable"
+    )
+
+
+def test_packaged_policies() -> None:
+    assert packaged_policy("default") == default_policy()
+    pilot = packaged_policy("pilot")
+    assert pilot.name == "pilot"
+    assert {g.check for g in pilot.gates} == {g.check for g in default_policy().gates}
+    with pytest.raises(ConfigError, match="no such packaged policy"):
+        packaged_policy("lenient")
 
 
 def test_net_benefit_at_an_operating_policy_by_hand() -> None:

@@ -136,11 +136,12 @@ def test_revoked_keys_stop_working(store: Store, log: AuditLog) -> None:
 
 def test_role_matrix() -> None:
     expected = {
-        "viewer": {"registry.show", "registry.history"},
+        "viewer": {"registry.show", "registry.history", "registry.export"},
         "clinician": {"registry.show"},
         "ml-engineer": {
             "registry.show",
             "registry.history",
+            "registry.export",
             "registry.register",
             "registry.gate",
             "registry.promote",
@@ -149,6 +150,7 @@ def test_role_matrix() -> None:
         "approver": {
             "registry.show",
             "registry.history",
+            "registry.export",
             "registry.approve",
             "registry.reject",
             "registry.promote",

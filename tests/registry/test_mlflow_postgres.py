@@ -11,8 +11,15 @@ from tests.registry.conftest import LEAKAGE, QUALITY, make_people
 from tests.train._data import make_frame, make_usecase
 
 from wardwatch.core.workspace import init_workspace
-from wardwatch.registry import Evidence, GateRefusedError, Registry, parse_policy
+from wardwatch.registry import (
+    Evidence,
+    GateRefusedError,
+    Registry,
+    export_evidence,
+    parse_policy,
+)
 from wardwatch.registry._mlflow import mlflow_client
+from wardwatch.registry.cards import verify_evidence_bundle
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -28,6 +35,7 @@ def test_register_promote_rollback_with_mlflow_on_postgresql(
 
     tracking = pg_cluster.new_database()
     monkeypatch.setenv("WARDWATCH_STORE_URL", pg_cluster.new_database())
+    monkeypatch.setenv("WARDWATCH_MLFLOW_URI", tracking)  # the workspace's MLflow store
     ws = init_workspace(tmp_path / "ws")
     usecase = make_usecase(name="pg-readmission")
     frame, _ = make_frame(500, seed=9)
@@ -39,7 +47,8 @@ def test_register_promote_rollback_with_mlflow_on_postgresql(
             artifact_location=(tmp_path / "mlruns").as_uri(),
             seed=2,
         )
-    reg = Registry.from_workspace(ws, tracking_uri=tracking)
+    reg = Registry.from_workspace(ws)
+    assert reg.tracking_uri == tracking
     try:
         people = make_people(reg.store, reg.audit)
         evidence = Evidence.from_reports(quality=QUALITY, leakage=LEAKAGE)
@@ -74,5 +83,12 @@ def test_register_promote_rollback_with_mlflow_on_postgresql(
         (problem,) = reg.check_aliases()
         assert "pg-readmission@challenger: MLflow points to version 2" in problem
         assert reg.audit.verify().ok
+        # The model card and the evidence bundle, from the registry on PostgreSQL.
+        path, card, summary = export_evidence(
+            reg, "pg-readmission", "champion", tmp_path / "evidence.zip", identity=people.approver
+        )
+        assert card.inputs.version == str(v1)
+        assert summary["audit_events"] >= 4
+        assert verify_evidence_bundle(path, public_key=reg.audit.public_key()) == []
     finally:
         reg.close()

@@ -24,6 +24,29 @@ def test_workspace_tracking_paths(tmp_path: Path) -> None:
     assert ws.mlruns_dir.is_dir()
 
 
+def test_workspace_mlflow_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[mlflow]`` in wardwatch.toml moves runs and the registry (a relative SQLite path is
+    the workspace's); ``WARDWATCH_MLFLOW_URI`` overrides it, e.g. with PostgreSQL."""
+    from wardwatch.core.workspace import CONFIG_NAME, open_workspace
+
+    ws = init_workspace(tmp_path / "ws")
+    config = ws.root / CONFIG_NAME
+    text = config.read_text().replace('tracking_uri = ""', 'tracking_uri = "sqlite:///ml/runs.db"')
+    config.write_text(text.replace('artifacts = ""', 'artifacts = "ml/artifacts"'))
+    uri, artifacts = workspace_tracking(open_workspace(ws.root))
+    assert uri == f"sqlite:///{ws.root / 'ml' / 'runs.db'}"
+    assert artifacts == (ws.root / "ml" / "artifacts").as_uri()
+    assert (ws.root / "ml" / "artifacts").is_dir()
+    monkeypatch.setenv("WARDWATCH_MLFLOW_URI", "postgresql+psycopg://u@127.0.0.1:5/mlflow")
+    uri, _ = workspace_tracking(open_workspace(ws.root))
+    assert uri == "postgresql+psycopg://u@127.0.0.1:5/mlflow"
+    config.write_text(text.replace('artifacts = ""', 'artifacts = "s3://bucket/mlruns"'))
+    assert workspace_tracking(open_workspace(ws.root))[1] == "s3://bucket/mlruns"
+    config.write_text(text.replace("[mlflow]", "[mlflow]\nbogus = 1"))
+    with pytest.raises(ConfigError, match=r"mlflow\.bogus"):
+        open_workspace(ws.root)
+
+
 @pytest.mark.slow
 def test_importing_train_does_not_import_mlflow() -> None:
     code = "import sys, wardwatch.train; print('mlflow' in sys.modules)"

@@ -283,6 +283,17 @@ class AuditLog:
             rows = conn.execute(sa.select(*_CP_COLUMNS).order_by(AUDIT_CHECKPOINTS.c.seq))
             return [_checkpoint(r._mapping) for r in rows]
 
+    def public_key(self) -> str | None:
+        """The signing key's public half (64 hex digits), for offline proof checks; None when
+        this log signs nothing."""
+        if self.signing_key_path is None:
+            return None
+        pub = public_key_path(self.signing_key_path)
+        if pub.exists():
+            return load_public_key(pub)
+        key = load_or_create_key(self.signing_key_path, create=False)
+        return public_key_hex(key) if key is not None else None
+
     def trusted_key_ids(self) -> frozenset[str] | None:
         """Key ids accepted on checkpoints, or None when no key is pinned anywhere."""
         ids = set(self._trusted)

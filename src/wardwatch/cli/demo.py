@@ -1,11 +1,13 @@
 """``wardwatch demo``: every stage that exists, end to end, on synthetic data.
 
 Each capability extends this as it lands; today: workspace, synthetic EHR (FHIR R4 NDJSON, HL7
-v2.5, claims CSV, and a second feed with injected defects), ingest of all of it with the
-quarantine, a JSON report of each run, the data-quality gate on the clean feed alone (it
-passes) and on every feed (the injected defects fail it), the 30-day readmission use case
-(cohort, point-in-time features, leakage audit, training tracked in MLflow, clinical
-evaluation report), and every step in the hash-chained audit log, verified at the end.
+v2.5, claims CSV, and a second feed with injected defects), ingest of the clean feed with a
+JSON report of the run, the data-quality gate on it (it passes), the 30-day readmission use
+case (cohort, point-in-time features, leakage audit, training tracked in MLflow, clinical
+evaluation report), the registry (registration with lineage, gates refused under the
+production policy, a second person's approval under the pilot policy, promotion), the model
+card and the compliance evidence bundle, then the feed with defects (quarantine, and the gate
+fails on it), and every step in the hash-chained audit log, verified at the end.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from wardwatch.cli._common import (
     record_audit,
     run_guarded,
 )
+from wardwatch.cli._demo_release import release
 from wardwatch.cli.evaluate import evaluate_test_split, format_estimate
 from wardwatch.cli.features import audit_with_split
 from wardwatch.cli.ingest import ingest_audit_payload
@@ -119,54 +122,36 @@ def demo(
     )
 
     say("[bold]2. ingest[/] FHIR R4 NDJSON, HL7 v2.5, claims CSV")
-    summaries: list[IngestSummary] = []
-    for folder in (clean.out, defects.out):
-        summary = run_guarded(partial(run_ingest, ws, [folder]), as_json=as_json)
-        summaries.append(summary)
-        record_audit(ws, "ingest.run", f"ingest:{summary.run_id}", ingest_audit_payload(summary))
-        report = _save_report(ws, summary)
-        say(
-            f"   {folder.name}: records in {summary.records_in:,} = loaded "
-            f"{summary.loaded:,} + quarantined {summary.quarantined:,}  ->  {report}"
-        )
+    summaries = [_ingest(ws, clean.out, say, as_json)]
     again = run_guarded(lambda: run_ingest(ws, [clean.out]), as_json=as_json)
     say(f"   ingesting {clean.out.name} again adds {again.records_in} records (idempotent)")
-    steps["ingest"] = [s.to_dict() for s in summaries]
     steps["reingest_records_in"] = again.records_in
+
+    say("[bold]3. data-quality gate[/] the default contract, on DuckDB")
     lake = Lake(ws.lake_dir)
+    steps["quality"] = {}
+    # The clean feed's FHIR files: its HL7 v2 messages and claims CSV carry the same patients,
+    # encounters and claims in other representations (a site code for an organization id, a
+    # day for a timestamp), which unique-keys rightly reports as different records of one id.
+    clean_gate = _gate(ws, lake, "clean feed", ["*/synthetic/*.ndjson"], say, as_json)
+    steps["quality"]["clean feed"] = clean_gate
+
+    steps.update(run_guarded(partial(_readmission, ws, say), as_json=as_json))
+    usecase, best = steps["train"]["usecase"], steps["train"]["best_model"]
+    steps["registry"] = run_guarded(
+        lambda: release(ws, say, usecase, best, Path(clean_gate["json"])), as_json=as_json
+    )
+
+    say("[bold]9. a new feed arrives[/] with injected defects: quarantine and the gate stop it")
+    summaries.append(_ingest(ws, defects.out, say, as_json))
+    steps["ingest"] = [s.to_dict() for s in summaries]
     steps["quarantine_by_reason"] = quarantine_counts(lake)
     say(
         "   quarantine by reason: "
         + ", ".join(f"{k} {v}" for k, v in steps["quarantine_by_reason"].items())
     )
     say(f"   look closer: wardwatch quarantine list --workspace {ws.root}")
-
-    say("[bold]3. data-quality gate[/] the default contract, on DuckDB")
-    steps["quality"] = {}
-    # The clean feed's FHIR files: its HL7 v2 messages and claims CSV carry the same patients,
-    # encounters and claims in other representations (a site code for an organization id, a
-    # day for a timestamp), which unique-keys rightly reports as different records of one id.
-    for label, sources in (("clean feed", ["*/synthetic/*.ndjson"]), ("all feeds", [])):
-        report = run_guarded(partial(_quality, lake, sources), as_json=as_json)
-        stem = "quality-" + label.replace(" ", "-")
-        _, html_path = report.write(ws.reports_dir, stem=stem)
-        d = report.to_dict()
-        record_audit(ws, "quality.gate", f"contract:{report.contract}", {
-            "verdict": d["verdict"], "engine": "duckdb", "summary": d["summary"],
-        })  # fmt: skip
-        steps["quality"][label] = {
-            "verdict": d["verdict"],
-            "summary": d["summary"],
-            "by_check": d["counts"]["by_check"],
-            "report": str(html_path),
-        }
-        top = sorted(d["counts"]["by_check"].items(), key=lambda kv: -kv[1])[:4]
-        say(
-            f"   {label}: [bold]{d['verdict'].upper()}[/], {d['summary']['findings']:,} "
-            f"findings ({', '.join(f'{k} {v}' for k, v in top if v) or 'none'})  ->  {html_path}"
-        )
-
-    steps.update(run_guarded(partial(_readmission, ws, say), as_json=as_json))
+    steps["quality"]["all feeds"] = _gate(ws, lake, "all feeds", [], say, as_json)
 
     log = AuditLog.from_workspace(ws)
     try:
@@ -175,7 +160,7 @@ def demo(
     finally:
         log.store.dispose()
     steps["audit"] = verified.to_dict()
-    say(f"[bold]7. audit log[/] {verified.message}")
+    say(f"[bold]10. audit log[/] {verified.message}")
 
     steps["where"] = {
         "lake": str(ws.lake_dir),
@@ -257,6 +242,48 @@ def _readmission(ws: Workspace, say: Callable[[str], None]) -> dict[str, Any]:
     )
     out["evaluation"] = {"auroc": auc.value, "report": str(html_path), "notes": d["notes"]}
     return out
+
+
+def _ingest(
+    ws: Workspace, folder: Path, say: Callable[[str], None], as_json: bool
+) -> IngestSummary:
+    summary: IngestSummary = run_guarded(partial(run_ingest, ws, [folder]), as_json=as_json)
+    record_audit(ws, "ingest.run", f"ingest:{summary.run_id}", ingest_audit_payload(summary))
+    report = _save_report(ws, summary)
+    say(
+        f"   {folder.name}: records in {summary.records_in:,} = loaded "
+        f"{summary.loaded:,} + quarantined {summary.quarantined:,}  ->  {report}"
+    )
+    return summary
+
+
+def _gate(
+    ws: Workspace,
+    lake: Lake,
+    label: str,
+    sources: list[str],
+    say: Callable[[str], None],
+    as_json: bool,
+) -> dict[str, Any]:
+    report = run_guarded(partial(_quality, lake, sources), as_json=as_json)
+    stem = "quality-" + label.replace(" ", "-")
+    json_path, html_path = report.write(ws.reports_dir, stem=stem)
+    d = report.to_dict()
+    record_audit(ws, "quality.gate", f"contract:{report.contract}", {
+        "verdict": d["verdict"], "engine": "duckdb", "summary": d["summary"],
+    })  # fmt: skip
+    top = sorted(d["counts"]["by_check"].items(), key=lambda kv: -kv[1])[:4]
+    say(
+        f"   {label}: [bold]{d['verdict'].upper()}[/], {d['summary']['findings']:,} "
+        f"findings ({', '.join(f'{k} {v}' for k, v in top if v) or 'none'})  ->  {html_path}"
+    )
+    return {
+        "verdict": d["verdict"],
+        "summary": d["summary"],
+        "by_check": d["counts"]["by_check"],
+        "report": str(html_path),
+        "json": str(json_path),
+    }
 
 
 def _quality(lake: Lake, sources: list[str]) -> QualityReport:

@@ -14,9 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wardwatch.errors import ConfigError
 
-__all__ = ["LakeSettings", "PrivacySettings", "Settings", "StoreSettings", "load_settings"]
+__all__ = [
+    "LakeSettings",
+    "MlflowSettings",
+    "OrganizationSettings",
+    "PrivacySettings",
+    "Settings",
+    "StoreSettings",
+    "load_settings",
+]
 
 STORE_URL_ENV = "WARDWATCH_STORE_URL"
+MLFLOW_URI_ENV = "WARDWATCH_MLFLOW_URI"
 
 
 class _Strict(BaseModel):
@@ -49,6 +58,28 @@ class IngestSettings(_Strict):
     row_group_rows: int = Field(default=32_768, ge=1_000)
 
 
+class MlflowSettings(_Strict):
+    """Where MLflow keeps runs and the model registry.
+
+    ``tracking_uri`` is a SQLAlchemy URL (``sqlite:///…`` or ``postgresql+psycopg://…``);
+    empty means SQLite in the workspace (``.wardwatch/mlflow.db``). ``artifacts`` is where
+    model files go (a folder, relative to the workspace, or a URI); empty means
+    ``.wardwatch/mlruns``. ``WARDWATCH_MLFLOW_URI`` in the environment overrides the URI.
+    """
+
+    tracking_uri: str = ""
+    artifacts: str = ""
+
+
+class OrganizationSettings(_Strict):
+    """Who develops the models of this workspace, for model cards (HTI-1 source attributes
+    "developer" and "funding"); empty values are marked on the card as needing a person."""
+
+    name: str = ""
+    contact: str = ""
+    funding: str = ""
+
+
 class WorkspaceSection(_Strict):
     name: str = "wardwatch"
     created: str | None = None
@@ -62,6 +93,8 @@ class Settings(_Strict):
     lake: LakeSettings = LakeSettings()
     privacy: PrivacySettings = PrivacySettings()
     ingest: IngestSettings = IngestSettings()
+    mlflow: MlflowSettings = MlflowSettings()
+    organization: OrganizationSettings = OrganizationSettings()
 
 
 def load_settings(path: Path) -> Settings:
@@ -90,4 +123,9 @@ def load_settings(path: Path) -> Settings:
     env_url = os.environ.get(STORE_URL_ENV)
     if env_url:
         settings = settings.model_copy(update={"store": StoreSettings(url=env_url)})
+    env_mlflow = os.environ.get(MLFLOW_URI_ENV)
+    if env_mlflow:
+        settings = settings.model_copy(
+            update={"mlflow": settings.mlflow.model_copy(update={"tracking_uri": env_mlflow})}
+        )
     return settings

@@ -36,6 +36,19 @@ path = ".wardwatch/lake"
 [privacy]
 # Report cells (subgroups, counts) smaller than this are suppressed.
 min_cell_size = 11
+
+[mlflow]
+# MLflow runs and model registry: empty = SQLite in .wardwatch/mlflow.db; or a URL such as
+# postgresql+psycopg://user@host:5432/mlflow (or set WARDWATCH_MLFLOW_URI).
+tracking_uri = ""
+# Model artifacts: empty = .wardwatch/mlruns; or a folder or URI.
+artifacts = ""
+
+[organization]
+# Shown on model cards (ONC HTI-1 developer and funding attributes).
+name = ""
+contact = ""
+funding = ""
 """
 
 
@@ -52,7 +65,7 @@ class Workspace:
 
     @property
     def lake_dir(self) -> Path:
-        return self._resolve(self.settings.lake.path)
+        return self.resolve(self.settings.lake.path)
 
     @property
     def reports_dir(self) -> Path:
@@ -65,10 +78,14 @@ class Workspace:
     @property
     def store_url(self) -> str:
         """The store URL with a relative SQLite path made absolute against the workspace."""
-        url = self.settings.store.url
+        return self.absolute_url(self.settings.store.url)
+
+    def absolute_url(self, url: str) -> str:
+        """A SQLAlchemy URL with a relative SQLite path made absolute against the workspace
+        (other URLs unchanged)."""
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
-            return prefix + str(self._resolve(url[len(prefix) :]))
+            return prefix + str(self.resolve(url[len(prefix) :]))
         return url
 
     def secret(self) -> bytes:
@@ -81,7 +98,8 @@ class Workspace:
                 fh.write(secrets.token_hex(32))
         return bytes.fromhex(path.read_text().strip())
 
-    def _resolve(self, p: str) -> Path:
+    def resolve(self, p: str) -> Path:
+        """``p`` as a path: relative paths are relative to the workspace folder."""
         path = Path(p)
         return path if path.is_absolute() else self.root / path
 

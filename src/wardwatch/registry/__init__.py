@@ -26,6 +26,7 @@ from wardwatch.registry._errors import (
     RegistryError,
 )
 from wardwatch.registry._evidence import Evidence, EvidenceDoc, collect_evidence
+from wardwatch.registry._export import card_for, export_evidence, version_events
 from wardwatch.registry._gates import CheckOutcome, GateResult, evaluate_gates
 from wardwatch.registry._identity import (
     API_KEY_ENV,
@@ -44,9 +45,11 @@ from wardwatch.registry._identity import (
 )
 from wardwatch.registry._policy import (
     CHECKS,
+    PACKAGED_POLICIES,
     Policy,
     default_policy,
     load_policy,
+    packaged_policy,
     parse_policy,
 )
 from wardwatch.registry._records import PROTECTED_ALIASES, AliasEvent, Decision, ModelVersion
@@ -55,6 +58,7 @@ from wardwatch.registry._registry import Registry, alias_problems
 __all__ = [
     "API_KEY_ENV",
     "CHECKS",
+    "PACKAGED_POLICIES",
     "PERMISSIONS",
     "PROTECTED_ALIASES",
     "ROLES",
@@ -77,15 +81,19 @@ __all__ = [
     "alias_problems",
     "authenticate",
     "bootstrap_admin",
+    "card_for",
     "collect_evidence",
     "create_identity",
     "default_policy",
     "evaluate_gates",
+    "export_evidence",
     "hash_key",
     "list_identities",
     "load_policy",
+    "packaged_policy",
     "parse_policy",
     "require",
     "require_role",
     "revoke_identity",
+    "version_events",
 ]

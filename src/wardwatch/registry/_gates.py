@@ -237,7 +237,8 @@ def _levels(ev: Any, attributes: tuple[str, ...] | None) -> list[tuple[str, Mapp
 
 
 def _subgroup_auroc(spec: SubgroupAuroc, ev: Any) -> CheckOutcome:
-    bounds = {"min": spec.min}
+    bounds = {"min": spec.min, "bound": spec.bound}
+    upper = spec.bound == "upper_ci"
     values = {
         key: v
         for key, level in _levels(ev, spec.attributes)
@@ -245,36 +246,59 @@ def _subgroup_auroc(spec: SubgroupAuroc, ev: Any) -> CheckOutcome:
     }
     if not values:
         return _missing(spec, "subgroup AUROC (no shown subgroup level)", bounds)
-    low = {k: v for k, v in values.items() if v < spec.min}
+    compared = values
+    if upper:
+        compared = {
+            key: hi
+            for key, level in _levels(ev, spec.attributes)
+            if key in values and (hi := _ci(level, "metrics", "auroc")[1]) is not None
+        }
+        if len(compared) < len(values):
+            return _missing(spec, "subgroup AUROC confidence intervals", bounds)
+    what = "subgroup AUROC upper 95% bound" if upper else "subgroup AUROC"
+    low = {k: v for k, v in compared.items() if v < spec.min}
     worst = min(values, key=values.__getitem__)
     evidence = {"levels": len(values), "lowest": {worst: values[worst]}, "below": low}
     if low:
         names = ", ".join(f"{k} {v:.3f}" for k, v in sorted(low.items(), key=lambda kv: kv[1]))
-        return _outcome(
-            spec, False, f"subgroup AUROC below {spec.min:g}: {names}", evidence, bounds
-        )
+        return _outcome(spec, False, f"{what} below {spec.min:g}: {names}", evidence, bounds)
     return _outcome(
         spec,
         True,
-        f"every shown subgroup AUROC ≥ {spec.min:g} (lowest {worst} {values[worst]:.3f})",
+        f"every shown {what} ≥ {spec.min:g} (lowest AUROC {worst} {values[worst]:.3f})",
         evidence,
         bounds,
     )
 
 
+def _ci(level: Any, *path: str) -> tuple[float | None, float | None]:
+    """The confidence interval at ``path`` of a subgroup level, (None, None) if absent."""
+    ci = _get(level, *path, "ci")
+    if isinstance(ci, list | tuple) and len(ci) == 2:
+        return _num(ci[0]), _num(ci[1])
+    return None, None
+
+
 def _disparity(spec: DisparityRatio, ev: Any) -> CheckOutcome:
     lo, hi = spec.bounds
-    bounds = {"min": lo, "max": hi, "metric": spec.metric, "at": spec.at}
+    bounds = {"min": lo, "max": hi, "metric": spec.metric, "at": spec.at, "bound": spec.bound}
     what = spec.metric if spec.at is None else f"{spec.metric} at '{spec.at}'"
     path: tuple[str, ...] = ("auroc",) if spec.at is None else (spec.at, spec.metric)
-    ratios = {
-        key: r
-        for key, level in _levels(ev, spec.attributes)
-        if (r := _num(_get(level, "disparity", *path, "value"))) is not None
-    }
+    ratios: dict[str, float] = {}
+    cis: dict[str, tuple[float | None, float | None]] = {}
+    for key, level in _levels(ev, spec.attributes):
+        if (r := _num(_get(level, "disparity", *path, "value"))) is not None:
+            ratios[key] = r
+            cis[key] = _ci(level, "disparity", *path)
     if not ratios:
         return _missing(spec, f"disparity ratios of {what}", bounds)
-    out = {k: r for k, r in ratios.items() if not lo <= r <= hi}
+    if spec.bound == "ci":
+        if any(a is None or b is None for a, b in cis.values()):
+            return _missing(spec, f"confidence intervals of the {what} disparity ratios", bounds)
+        what = f"{what} (whole 95% interval)"
+        out = {k: r for k, r in ratios.items() if (cis[k][1] or 0) < lo or (cis[k][0] or 0) > hi}
+    else:
+        out = {k: r for k, r in ratios.items() if not lo <= r <= hi}
     extreme = max(ratios, key=lambda k: abs(math.log(ratios[k])) if ratios[k] > 0 else math.inf)
     evidence = {"levels": len(ratios), "most_extreme": {extreme: ratios[extreme]}, "outside": out}
     if out:

@@ -66,6 +66,7 @@ _RELEASE = frozenset({"ml-engineer", "approver", "admin"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "registry.show": _ALL,
     "registry.history": _ALL - {"clinician"},
+    "registry.export": _ALL - {"clinician"},
     "registry.register": frozenset({"ml-engineer", "admin"}),
     "registry.gate": frozenset({"ml-engineer", "admin"}),
     "registry.approve": frozenset({"approver", "admin"}),

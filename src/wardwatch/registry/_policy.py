@@ -42,6 +42,7 @@ from wardwatch.errors import ConfigError
 
 __all__ = [
     "CHECKS",
+    "PACKAGED_POLICIES",
     "AurocLowerCI",
     "CalibrationSlope",
     "Check",
@@ -55,8 +56,11 @@ __all__ = [
     "SubgroupAuroc",
     "default_policy",
     "load_policy",
+    "packaged_policy",
     "parse_policy",
 ]
+
+PACKAGED_POLICIES: tuple[str, ...] = ("default", "pilot")
 
 _Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -116,6 +120,10 @@ class SubgroupAuroc(Check):
     min: _Unit
     attributes: tuple[str, ...] | None = None
     """Only these attributes (default: every attribute of the report)."""
+    bound: Literal["estimate", "upper_ci"] = "estimate"
+    """What is compared with ``min``: the level's AUROC (``estimate``), or the upper bound
+    of its confidence interval (``upper_ci``: a level fails only when the data show it is
+    below ``min``, not when a small level is merely uncertain)."""
 
 
 class DisparityRatio(Check):
@@ -131,6 +139,9 @@ class DisparityRatio(Check):
     metric: Literal["auroc", "sensitivity", "specificity", "ppv", "npv", "flag_rate"] = "auroc"
     at: str | None = None
     attributes: tuple[str, ...] | None = None
+    bound: Literal["estimate", "ci"] = "estimate"
+    """``estimate``: a level fails when its ratio is outside ``[min, max]``; ``ci``: only
+    when its whole confidence interval is (the disparity is shown, not just possible)."""
 
     @model_validator(mode="after")
     def _rate_needs_policy(self) -> DisparityRatio:
@@ -246,5 +257,19 @@ def load_policy(path: Path | str) -> Policy:
 
 def default_policy() -> Policy:
     """The packaged policy (``default_policy.yaml``): safe defaults for a risk model."""
-    text = resources.files("wardwatch.registry").joinpath("default_policy.yaml").read_text("utf-8")
-    return parse_policy(yaml.safe_load(text), "default_policy.yaml")
+    return packaged_policy("default")
+
+
+def packaged_policy(name: str) -> Policy:
+    """A policy shipped with wardwatch: ``default`` (production) or ``pilot`` (looser
+    statistical bounds for a supervised pilot on a small population)."""
+    if name not in PACKAGED_POLICIES:
+        raise ConfigError(
+            "no such packaged policy",
+            field="policy",
+            expected=" | ".join(PACKAGED_POLICIES),
+            found=repr(name)[:40],
+        )
+    file = f"{name}_policy.yaml"
+    text = resources.files("wardwatch.registry").joinpath(file).read_text("utf-8")
+    return parse_policy(yaml.safe_load(text), file)

@@ -40,12 +40,19 @@ _QUIET_LOGGERS = ("mlflow", "alembic")
 def workspace_tracking(ws: Workspace) -> tuple[str, str]:
     """``(tracking_uri, artifact_location)`` of a workspace's MLflow store.
 
-    Runs and the registry live in SQLite at ``.wardwatch/mlflow.db``; artifacts (models,
-    specs, summaries) under ``.wardwatch/mlruns``. Both folders are created.
+    By default runs and the registry live in SQLite at ``.wardwatch/mlflow.db`` and
+    artifacts (models, specs, summaries) under ``.wardwatch/mlruns``; the ``[mlflow]``
+    settings (or ``WARDWATCH_MLFLOW_URI``) point them elsewhere, e.g. PostgreSQL. Local
+    folders are created.
     """
     ws.state_dir.mkdir(parents=True, exist_ok=True)
-    ws.mlruns_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{ws.state_dir / 'mlflow.db'}", ws.mlruns_dir.resolve().as_uri()
+    conf = ws.settings.mlflow
+    tracking = ws.absolute_url(conf.tracking_uri or f"sqlite:///{ws.state_dir / 'mlflow.db'}")
+    if conf.artifacts and "://" in conf.artifacts:
+        return tracking, conf.artifacts
+    folder = ws.resolve(conf.artifacts) if conf.artifacts else ws.mlruns_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    return tracking, folder.resolve().as_uri()
 
 
 def import_mlflow() -> ModuleType:

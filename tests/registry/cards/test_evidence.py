@@ -281,3 +281,17 @@ def test_a_report_path_is_read(tmp_path: Path, card: ModelCard, reports: dict[st
     with zipfile.ZipFile(path) as zf:
         assert zf.read("reports/leakage.json") == reports["leakage"]
     assert verify_evidence_bundle(tmp_path / "nothing.zip") != []
+
+
+def test_a_report_whose_page_cannot_be_drawn_still_goes_in(tmp_path: Path, card: ModelCard) -> None:
+    """The JSON is the evidence: a leakage report lacking what its HTML page shows is kept
+    byte for byte, and the manifest says why it has no page."""
+    partial = orjson.dumps({"kind": "leakage-audit", "verdict": "pass"})
+    path = write_evidence_bundle(tmp_path / "e.zip", card=card, reports={"leakage": partial})
+    with zipfile.ZipFile(path) as zf:
+        assert zf.read("reports/leakage.json") == partial
+        assert "reports/leakage.html" not in zf.namelist()
+        info = json.loads(zf.read(MANIFEST))["reports"]["leakage"]
+    assert info["html"] is None
+    assert info["html_problem"].startswith("not rendered")
+    assert verify_evidence_bundle(path) == []

@@ -113,21 +113,22 @@ def _report_files(name: str, source: Path | bytes) -> tuple[dict[str, bytes], di
     redacted = clean != data
     files = {f"reports/{name}.json": orjson.dumps(clean, option=_JSON) if redacted else raw}
     render = _renderer(clean) if isinstance(clean, Mapping) else None
+    html_problem = None
     if render is not None:
+        # The JSON is the evidence; its HTML page is a convenience. A report the gates
+        # accepted but that lacks what the page shows still goes in, with the reason noted.
         try:
             files[f"reports/{name}.html"] = render(clean).encode("utf-8")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(
-                f"the {name} report cannot be rendered",
-                record=name,
-                expected="a complete report dict",
-                found=f"{type(exc).__name__}: {exc}",
-            ) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            html_problem = f"not rendered: missing or malformed {type(exc).__name__} {exc}"
     info = {
         "source_sha256": _sha256(raw),
         "redacted": redacted,
         "kind": data.get("kind") if isinstance(data, Mapping) else None,
+        "html": f"reports/{name}.html" if f"reports/{name}.html" in files else None,
     }
+    if html_problem:
+        info["html_problem"] = html_problem[:200]
     return files, info
 
 
