@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from tests.audit._tamper import fill, make_log
 
-from wardwatch.audit import GENESIS, AuditError, AuditLog, Checkpoint, public_key_hex
+from wardwatch.audit import (
+    GENESIS,
+    AuditError,
+    AuditLog,
+    Checkpoint,
+    PendingEvent,
+    public_key_hex,
+)
 from wardwatch.audit._keys import load_or_create_key
 from wardwatch.core.workspace import Workspace
 
@@ -145,3 +152,22 @@ def test_from_workspace_uses_its_secret_key_and_anchor(ws_any_store: Workspace) 
     assert (ws_any_store.state_dir / "audit_ed25519.pem").is_file()
     assert (ws_any_store.state_dir / "audit_anchor.jsonl").read_text().count("\n") == 1
     assert log.verify().ok
+
+
+def test_append_many_chains_a_batch_like_single_appends(store_url: str, key_dir: Path) -> None:
+    """A batch is chained in order in one transaction, interleaves with single appends,
+    signs a checkpoint when it crosses a multiple, and refuses a bad item before writing."""
+    log = make_log(store_url, key_dir, every=5)
+    log.append("a", "ingest.run", "lake")
+    batch = [PendingEvent("svc", "serve.predict", f"model:m@{i}", {"i": i}) for i in range(7)]
+    stored = log.append_many(batch)
+    assert [e.seq for e in stored] == list(range(2, 9))
+    assert [e.payload["i"] for e in stored] == list(range(7))
+    assert stored[0].prev_hash == log.events()[0].hash
+    log.append("a", "ingest.run", "lake")
+    assert [cp.seq for cp in log.checkpoints()] == [8]
+    assert log.verify().ok
+    assert log.append_many([]) == []
+    with pytest.raises(AuditError, match="field action"):
+        log.append_many([PendingEvent("svc", "serve.predict", "x"), PendingEvent("s", "Bad", "x")])
+    assert len(log.events()) == 9

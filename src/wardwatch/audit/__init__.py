@@ -34,7 +34,7 @@ from wardwatch.audit._chain import (
 )
 from wardwatch.audit._evidence import PROOF_FORMAT, ProofResult, chain_proof, verify_proof
 from wardwatch.audit._keys import Checkpoint, key_id, load_public_key, public_key_hex
-from wardwatch.audit._log import KEY_NAME, AuditLog
+from wardwatch.audit._log import KEY_NAME, AuditLog, PendingEvent
 from wardwatch.audit._pseudonym import guard_payload, is_pseudonym, pseudonym
 from wardwatch.audit._table import (
     AUDIT_CHECKPOINTS,
@@ -56,6 +56,7 @@ __all__ = [
     "AuditEvent",
     "AuditLog",
     "Checkpoint",
+    "PendingEvent",
     "ProofResult",
     "VerifyResult",
     "canonical_json",

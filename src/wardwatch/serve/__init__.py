@@ -1,0 +1,1 @@
+"""The scoring service: inference core (load, validate, predict, explain) and its API."""
