@@ -174,3 +174,23 @@ def test_role_matrix() -> None:
         require_role(Identity("v", "viewer"), "clinician")
     with pytest.raises(RegistryError, match="unknown action"):
         require(Identity("a", "admin"), "registry.delete")
+
+
+def test_a_key_scoped_to_models(store: Store, log: AuditLog) -> None:
+    """A key created with a model scope authenticates with that scope; others have none."""
+    admin_key = bootstrap_admin(store, "ada", audit=log)
+    admin = authenticate(store, admin_key)
+    assert admin.models is None
+    assert admin.may_use("anything")
+    _, key = create_identity(
+        store, "ehr", "clinician", by=admin, audit=log, models=["readmission-30d", "sepsis"]
+    )
+    app = authenticate(store, key)
+    assert app.models == ("readmission-30d", "sepsis")
+    assert app.may_use("sepsis")
+    assert not app.may_use("claims-denial")
+    assert log.events()[-1].payload["models"] == ["readmission-30d", "sepsis"]
+    with pytest.raises(RegistryError, match="empty model scope"):
+        create_identity(store, "x", "viewer", by=admin, audit=log, models=[])
+    with pytest.raises(RegistryError, match="bad model name"):
+        create_identity(store, "x", "viewer", by=admin, audit=log, models=["../etc"])

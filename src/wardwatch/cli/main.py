@@ -12,6 +12,7 @@ from wardwatch.cli.features import features_app
 from wardwatch.cli.ingest import ingest, quarantine_app
 from wardwatch.cli.quality import quality_app
 from wardwatch.cli.registry import registry_app
+from wardwatch.cli.serve import serve
 from wardwatch.cli.synth import synth
 from wardwatch.cli.train import train
 from wardwatch.cli.workspace import init
@@ -52,6 +53,7 @@ app.command("train")(train)
 app.command("evaluate")(evaluate)
 app.add_typer(registry_app, name="registry")
 app.add_typer(audit_app, name="audit")
+app.command("serve")(serve)
 app.command("demo")(demo)
 
 if __name__ == "__main__":  # pragma: no cover

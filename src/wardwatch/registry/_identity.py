@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
@@ -37,7 +38,7 @@ import sqlalchemy as sa
 from wardwatch.audit import AuditLog
 from wardwatch.core.store import Store
 from wardwatch.registry._errors import AuthError, ForbiddenError, RegistryError
-from wardwatch.registry._tables import IDENTITIES, ensure_tables, lock
+from wardwatch.registry._tables import IDENTITIES, IDENTITY_SCOPES, ensure_tables, lock
 
 __all__ = [
     "API_KEY_ENV",
@@ -94,9 +95,18 @@ class Identity:
     role: str
     key_id: str | None = None
     """The key that authenticated it (None for the bootstrap admin before it has one)."""
+    models: tuple[str, ...] | None = None
+    """The registered models this key may use (object-level authorization); None: all."""
+
+    def may_use(self, model: str) -> bool:
+        """Whether this key's scope covers registered model ``model``."""
+        return self.models is None or model in self.models
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "role": self.role, "key_id": self.key_id}
+        out: dict[str, Any] = {"name": self.name, "role": self.role, "key_id": self.key_id}
+        if self.models is not None:
+            out["models"] = list(self.models)
+        return out
 
 
 @dataclass(frozen=True)
@@ -213,6 +223,10 @@ def authenticate(store: Store, api_key: str | None) -> Identity:
     ensure_tables(store)
     with store.begin() as conn:
         row = conn.execute(sa.select(IDENTITIES).where(IDENTITIES.c.key_id == key_id)).first()
+        scope = conn.execute(
+            sa.select(IDENTITY_SCOPES.c.model).where(IDENTITY_SCOPES.c.key_id == key_id)
+        ).scalars()
+        models = tuple(sorted(scope))
     wanted = hash_key(key_id, secret)
     # Compare even when the id is unknown, so timing says nothing about which ids exist.
     stored = row.key_hash if row is not None else hash_key("0" * 12, "")
@@ -229,7 +243,7 @@ def authenticate(store: Store, api_key: str | None) -> Identity:
             found=f"revoked at {_iso(row.revoked_at)}",
             hint="ask an admin for a new key",
         )
-    return Identity(name=row.name, role=row.role, key_id=key_id)
+    return Identity(name=row.name, role=row.role, key_id=key_id, models=models or None)
 
 
 def _insert(conn: sa.Connection, name: str, role: str, by: str) -> tuple[str, str]:
@@ -275,25 +289,46 @@ def bootstrap_admin(store: Store, name: str, *, audit: AuditLog) -> str:
 
 
 def create_identity(
-    store: Store, name: str, role: str, *, by: Identity, audit: AuditLog
+    store: Store,
+    name: str,
+    role: str,
+    *,
+    by: Identity,
+    audit: AuditLog,
+    models: Sequence[str] | None = None,
 ) -> tuple[str, str]:
     """Create a key for person ``name`` in ``role`` (an admin only); ``(key id, API key)``.
 
-    The key is returned once and never stored; only its hash is.
+    ``models`` scopes the key to those registered models (the scoring API refuses it any
+    other); None lets it use every model. The key is returned once and never stored; only
+    its hash is.
     """
     require(by, "identity.create")
     name, role = _check_name(name), _check_role(role)
+    scope = sorted({_check_model(m) for m in models}) if models is not None else None
+    if scope is not None and not scope:
+        raise RegistryError("an empty model scope", field="models", expected="at least one model")
     ensure_tables(store)
     with store.begin() as conn:
         key_id, key = _insert(conn, name, role, by.name)
-    audit.append(
-        by.name,
-        "identity.create",
-        f"identity:{key_id}",
-        {"name": name, "role": role, "key_id": key_id},
-        role=by.role,
-    )
+        if scope:
+            conn.execute(IDENTITY_SCOPES.insert(), [{"key_id": key_id, "model": m} for m in scope])
+    payload: dict[str, Any] = {"name": name, "role": role, "key_id": key_id}
+    if scope:
+        payload["models"] = scope
+    audit.append(by.name, "identity.create", f"identity:{key_id}", payload, role=by.role)
     return key_id, key
+
+
+def _check_model(model: str) -> str:
+    if not isinstance(model, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,199}", model):
+        raise RegistryError(
+            "bad model name in a key's scope",
+            field="models",
+            expected="a registered model name",
+            found=repr(model)[:40],
+        )
+    return model
 
 
 def revoke_identity(store: Store, key_id: str, *, by: Identity, audit: AuditLog) -> IdentityRecord:

@@ -263,6 +263,13 @@ class Registry(AliasMixin, ReviewMixin, LineageMixin):
             },
         }
 
+    def alias_versions(self, name: str) -> dict[str, int | None]:
+        """Where ``name``'s protected aliases point now, by wardwatch's record (one cheap
+        query; the scoring service polls it to follow promotions and rollbacks)."""
+        with self.store.begin() as conn:
+            stacks = alias_stacks(self._alias_events(conn, name))
+        return {a: (stacks.get(a) or [None])[-1] for a in PROTECTED_ALIASES}
+
     def history(self, name: str, *, identity: Identity) -> dict[str, Any]:
         """Every version of ``name`` (newest first) with its gate verdict and decisions, and
         every alias move (oldest first)."""

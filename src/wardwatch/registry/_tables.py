@@ -27,6 +27,7 @@ __all__ = [
     "APPROVALS",
     "GATE_RESULTS",
     "IDENTITIES",
+    "IDENTITY_SCOPES",
     "MODEL_VERSIONS",
     "ensure_tables",
     "lock",
@@ -46,6 +47,14 @@ IDENTITIES = sa.Table(
     sa.Column("revoked_at", _TS),
     sa.Column("revoked_by", sa.String(100)),
 )
+
+IDENTITY_SCOPES = sa.Table(
+    "registry_identity_scopes",
+    METADATA,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("model", sa.String(200), primary_key=True),
+)
+"""Models a key may use (object-level authorization); a key without rows may use all."""
 
 MODEL_VERSIONS = sa.Table(
     "model_versions",
@@ -116,7 +125,7 @@ ALIAS_EVENTS = sa.Table(
     sa.Index("ix_alias_events_alias", "name", "alias"),
 )
 
-_TABLES = [IDENTITIES, MODEL_VERSIONS, GATE_RESULTS, APPROVALS, ALIAS_EVENTS]
+_TABLES = [IDENTITIES, IDENTITY_SCOPES, MODEL_VERSIONS, GATE_RESULTS, APPROVALS, ALIAS_EVENTS]
 _LOCK_KEY = 0x77_61_72_64_72_65_67  # "wardreg": the advisory lock registry writes take
 
 

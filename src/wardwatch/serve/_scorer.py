@@ -222,6 +222,16 @@ class Scorer:
         )
         return Explained(np.clip(risk, 0.0, 1.0), raw, contrib, bias)
 
+    def loggable(self, name: str, value: Any) -> Any:
+        """``value`` of feature ``name`` as the prediction log may keep it: numbers and the
+        categories the model was trained on as they are; any other text as ``(unseen)``, so
+        that free text a caller put in a field (a name, a note) is never written down."""
+        if name not in self._onehot:
+            return value if value is None or isinstance(value, int | float) else None
+        if value is None or str(value) in self._onehot[name][0]:
+            return value
+        return "(unseen)"
+
     def oracle(self, rows: Sequence[Mapping[str, Any]]) -> _F:
         """The saved model's own ``predict_proba`` on ``rows`` (slow; for tests and checks)."""
         frame = pd.DataFrame([{f: r.get(f) for f in self.features} for r in rows])

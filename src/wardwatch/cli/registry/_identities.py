@@ -62,22 +62,33 @@ def bootstrap(
 def create(
     name: Annotated[str, typer.Option("--name", "-n", help="The person's name.")],
     role: Annotated[str, typer.Option("--role", help=" | ".join(ROLES))],
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Scope the key to this registered model (repeatable)."),
+    ] = None,
     workspace: WorkspaceOpt = Path("."),
     api_key: ApiKeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create an API key for a person in one role and print it, once. Role: admin.
 
+    With --model the key may call only those models in the scoring API.
+
     Examples:
 
         wardwatch registry identity create --name b.jones --role approver
+
+        wardwatch registry identity create --name ehr-app --role clinician -m readmission-30d
     """
     from wardwatch.registry import create_identity
 
     with open_registry(workspace, None, as_json) as reg:
         who = authenticated(reg, api_key, as_json)
         key_id, key = guard(
-            lambda: create_identity(reg.store, name, role, by=who, audit=reg.audit), as_json
+            lambda: create_identity(
+                reg.store, name, role, by=who, audit=reg.audit, models=model or None
+            ),
+            as_json,
         )
     _show_key(name, role, key_id, key, as_json)
 

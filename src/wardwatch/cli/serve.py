@@ -1,0 +1,88 @@
+"""``wardwatch serve``: the scoring service (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wardwatch.cli._common import WorkspaceOpt, console, fail, run_guarded
+from wardwatch.core.workspace import open_workspace
+
+__all__ = ["serve"]
+
+
+def serve(
+    model: Annotated[
+        list[str],
+        typer.Option("--model", "-m", help="Registered model to serve (repeatable)."),
+    ],
+    workspace: WorkspaceOpt = Path("."),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    operating_point: Annotated[
+        str | None,
+        typer.Option(help="Operating point of the evaluation whose threshold decides."),
+    ] = None,
+    canary_percent: Annotated[
+        float, typer.Option(min=0, max=100, help="Share of requests the challenger answers.")
+    ] = 0.0,
+    shadow: Annotated[
+        bool, typer.Option("--shadow", help="Score with the challenger too (logged only).")
+    ] = False,
+    rate: Annotated[
+        float, typer.Option(min=0, help="Requests a second per API key (0: unlimited).")
+    ] = 0.0,
+    max_rows: Annotated[int, typer.Option(min=1, max=1000, help="Rows per request.")] = 100,
+    public_url: Annotated[
+        str | None, typer.Option(help="The URL clients use (CDS Hooks audience, links).")
+    ] = None,
+    dashboard_url: Annotated[str | None, typer.Option(help="Where CDS cards link to.")] = None,
+) -> None:
+    """Serve registered models: REST predictions with explanations, CDS Hooks, FHIR.
+
+    The champion of each model answers; --canary-percent sends that share of requests to
+    the challenger, --shadow scores them with it too without answering. Promotions and
+    rollbacks in the registry take effect within about a second, without a restart.
+    Callers authenticate with API keys from `wardwatch registry identity create`.
+    SIGTERM drains the prediction log before exit.
+
+    Examples:
+
+        wardwatch serve -m readmission-30d --port 8000
+
+        wardwatch serve -m readmission-30d --canary-percent 10 --rate 50
+    """
+    import uvicorn
+
+    from wardwatch.serve import ServeSettings, build_app
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # LightGBM: one thread per worker
+    ws = run_guarded(lambda: open_workspace(workspace))
+    settings = ServeSettings(
+        models=tuple(model),
+        operating_point=operating_point,
+        canary_percent=canary_percent,
+        shadow=shadow,
+        rate=rate,
+        max_rows=max_rows,
+        public_url=public_url or f"http://{host}:{port}",
+        dashboard_url=dashboard_url,
+    )
+    if workers > 1:
+        fail("more than one worker is not supported yet; run several services behind a proxy")
+    app = run_guarded(lambda: build_app(ws, settings))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    console.print(f"serving {', '.join(model)} on {settings.public_url}", highlight=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,  # access lines carry paths and client addresses, not needed
+        timeout_graceful_shutdown=30,
+    )

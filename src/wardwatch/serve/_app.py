@@ -1,0 +1,238 @@
+"""The FastAPI application: REST predictions, FHIR output, health, readiness and metrics.
+
+Every error is JSON ``{"error": "<one line>", "request_id": ...}`` and never echoes what the
+request held (FastAPI's default 422 body repeats the input; here it names the field only).
+Request bodies over the size limit get 413 before they are read whole.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+
+from wardwatch.serve._guard import bearer
+from wardwatch.serve._service import Outcome, Refused, Service
+
+__all__ = ["create_app"]
+
+Scalar = float | int | str | bool | None
+
+
+class PredictRequest(BaseModel):
+    """Rows of features (name -> number, text or null) and, optionally, the patient id of
+    each row (kept only as a keyed pseudonym)."""
+
+    model_config = ConfigDict(extra="forbid")
+    rows: list[dict[str, Scalar]] = Field(min_length=1, max_length=1000)
+    patient_ids: list[str | None] | None = Field(default=None, max_length=1000)
+    format: str = Field(default="json", pattern="^(json|fhir)$")
+
+
+class FactorOut(BaseModel):
+    feature: str
+    label: str
+    value: str
+    contribution: float
+    direction: str
+
+
+class PredictionOut(BaseModel):
+    risk: float
+    band: str
+    decision: bool
+    factors: list[FactorOut]
+
+
+class PredictResponse(BaseModel):
+    request_id: str
+    model: str
+    version: int
+    alias: str
+    threshold: float
+    predictions: list[PredictionOut]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    request_id: str | None = None
+
+
+def _error(status: int, message: str, request_id: str | None = None, **headers: str) -> Response:
+    return ORJSONResponse(
+        {"error": message, "request_id": request_id}, status_code=status, headers=headers or None
+    )
+
+
+def _route_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", "unmatched")
+
+
+def create_app(service: Service, *, manage: bool = True) -> FastAPI:
+    """The app over ``service``; with ``manage`` its lifespan starts and stops the service
+    (loading models, then draining the prediction sink on shutdown)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage:
+            service.start()
+        try:
+            yield
+        finally:
+            if manage:
+                service.stop()
+
+    app = FastAPI(
+        title="wardwatch scoring service",
+        version="1",
+        description="Calibrated clinical risk predictions with explanations, CDS Hooks and "
+        "FHIR RiskAssessment output. Every prediction is audited.",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+        responses={
+            401: {"model": ErrorOut},
+            403: {"model": ErrorOut},
+            413: {"model": ErrorOut},
+            429: {"model": ErrorOut},
+        },
+    )
+    limit = service.settings.max_body_bytes
+    metrics = service.metrics
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        t0 = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            response: Response = _error(413, f"request body over {limit} bytes")
+        else:
+            response = await call_next(request)
+        route = _route_of(request)
+        metrics.requests.labels(route, str(response.status_code)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - t0)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> Response:
+        err = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        return _error(422, f"invalid request at {where}: {err.get('msg', 'invalid')}")
+
+    @app.exception_handler(Refused)
+    async def refused(_: Request, exc: Refused) -> Response:
+        headers = {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return _error(exc.status, exc.message, **headers)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"model": ErrorOut}})
+    async def readyz() -> Response:
+        """Every served model has a champion loaded (503 and why not, otherwise)."""
+        problems = {k: v for k, v in service.hub.ready().items() if v}
+        body = {"ready": not problems, "models": service.hub.versions(), "problems": problems}
+        return ORJSONResponse(body, status_code=503 if problems else 200)
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def prometheus() -> Response:
+        """Prometheus text exposition."""
+        metrics.sink_pending.set(service.sink.pending)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/models", tags=["models"])
+    async def models(
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> dict[str, Any]:
+        """The models this key may use, with their versions and input features."""
+        who = service.caller(bearer(authorization, x_api_key))
+        out = []
+        for name in service.hub.names:
+            m = service.hub.model(name)
+            if m is not None and who.may_use(name):
+                out.append({**m.describe(), "aliases": service.hub.versions()[name]})
+        return {"models": out}
+
+    @app.post("/v1/models/{name}/predict", tags=["models"], response_model=PredictResponse)
+    def predict(
+        name: str,
+        body: PredictRequest,
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+        x_request_id: Annotated[str | None, Header(max_length=64)] = None,
+    ) -> Any:
+        """Calibrated risk, band, threshold decision and top factors for each row."""
+        who = service.caller(bearer(authorization, x_api_key), name)
+        request_id = x_request_id if x_request_id and x_request_id.isalnum() else None
+        out = service.predict(
+            who, name, body.rows, patients=body.patient_ids, request_id=request_id or None
+        )
+        if body.format == "fhir":
+            return ORJSONResponse(_fhir_bundle(out), headers={"X-Request-ID": out.request_id})
+        return ORJSONResponse(_predict_body(out), headers={"X-Request-ID": out.request_id})
+
+    return app
+
+
+def _predict_body(out: Outcome) -> dict[str, Any]:
+    m = out.route.served
+    return {
+        "request_id": out.request_id,
+        "model": m.name,
+        "version": m.version,
+        "alias": out.route.alias,
+        "threshold": m.threshold,
+        "predictions": [p.to_dict() for p in out.predictions],
+    }
+
+
+def _fhir_bundle(out: Outcome) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from wardwatch.serve._fhir import risk_assessment
+
+    m = out.route.served
+    when = datetime.now(UTC)
+    entries = []
+    for i, p in enumerate(out.predictions):
+        rid = out.request_id if len(out.predictions) == 1 else f"{out.request_id}-{i}"
+        entries.append(
+            {
+                "resource": risk_assessment(
+                    patient_ref=None,
+                    encounter_ref=None,
+                    risk=p.risk,
+                    band=p.band,
+                    decision=p.decision,
+                    threshold=m.threshold,
+                    model_name=m.name,
+                    model_version=str(m.version),
+                    outcome_text=m.usecase.description.strip().splitlines()[0][:200]
+                    if m.usecase.description
+                    else m.name,
+                    outcome_code=None,
+                    when=when,
+                    factors=[f.to_dict() for f in p.factors],
+                    request_id=rid,
+                )
+            }
+        )
+    return {"resourceType": "Bundle", "id": out.request_id or uuid.uuid4().hex,
+            "type": "collection", "entry": entries}  # fmt: skip
