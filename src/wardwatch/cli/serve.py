@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +13,32 @@ from wardwatch.cli._common import WorkspaceOpt, console, fail, run_guarded
 from wardwatch.core.workspace import open_workspace
 
 __all__ = ["serve"]
+
+
+def _issuers(path: Path | None) -> tuple[Any, ...]:
+    """The trusted EHRs of a ``--cds-issuers`` file (one-line errors naming the entry)."""
+    if path is None:
+        return ()
+    import orjson
+
+    from wardwatch.errors import ConfigError
+    from wardwatch.serve._jwt import TrustedIssuer
+
+    try:
+        items = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ConfigError("cannot read the CDS issuers file", record=str(path),
+                          found=type(exc).__name__) from None  # fmt: skip
+    if not isinstance(items, list):
+        raise ConfigError("CDS issuers must be a JSON list", record=str(path))
+    out = []
+    for i, it in enumerate(items):
+        if not isinstance(it, dict) or not isinstance(it.get("iss"), str):
+            raise ConfigError("a CDS issuer needs an iss", record=str(path), field=f"[{i}].iss")
+        out.append(
+            TrustedIssuer(iss=it["iss"], jku=tuple(it.get("jku") or ()), keys=it.get("keys"))
+        )
+    return tuple(out)
 
 
 def serve(
@@ -42,6 +68,17 @@ def serve(
         str | None, typer.Option(help="The URL clients use (CDS Hooks audience, links).")
     ] = None,
     dashboard_url: Annotated[str | None, typer.Option(help="Where CDS cards link to.")] = None,
+    cds_issuers: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON list of EHRs allowed to call CDS Hooks: "
+            '[{"iss": ..., "jku": [URL, ...], "keys": {"keys": [JWK, ...]}}].'
+        ),
+    ] = None,
+    fhir_server: Annotated[
+        list[str] | None,
+        typer.Option(help="A fhirServer value hook calls may carry (repeatable; never queried)."),
+    ] = None,
 ) -> None:
     """Serve registered models: REST predictions with explanations, CDS Hooks, FHIR.
 
@@ -72,6 +109,8 @@ def serve(
         max_rows=max_rows,
         public_url=public_url or f"http://{host}:{port}",
         dashboard_url=dashboard_url,
+        cds_issuers=run_guarded(lambda: _issuers(cds_issuers)),
+        fhir_servers=tuple(fhir_server or ()),
     )
     if workers > 1:
         fail("more than one worker is not supported yet; run several services behind a proxy")

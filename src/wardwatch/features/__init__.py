@@ -10,6 +10,12 @@ proves it.
 from wardwatch.features._audit import FeatureAudit, LeakageReport, audit_features
 from wardwatch.features._build import FeatureSet, build_features, featureset_dir, lake_provenance
 from wardwatch.features._cohort import Attrition
+from wardwatch.features._serving import (
+    FhirFeatures,
+    features_from_fhir,
+    flatten_resources,
+    prepare_features,
+)
 from wardwatch.features._spec import (
     CalibrationSpec,
     CohortSpec,
@@ -30,6 +36,7 @@ __all__ = [
     "FeatureAudit",
     "FeatureSet",
     "FeatureSpec",
+    "FhirFeatures",
     "LabelSpec",
     "LeakageReport",
     "ModelSpec",
@@ -38,8 +45,11 @@ __all__ = [
     "audit_features",
     "build_features",
     "default_usecase_path",
+    "features_from_fhir",
     "featureset_dir",
+    "flatten_resources",
     "lake_provenance",
     "load_usecase",
     "parse_usecase",
+    "prepare_features",
 ]

@@ -31,15 +31,21 @@ import pyarrow.parquet as pq
 from wardwatch.core.lake import Lake
 from wardwatch.errors import InputError
 from wardwatch.features._cohort import Attrition, cohort, label_table
-from wardwatch.features._definitions import SRC, families, src_column, stay_columns
-from wardwatch.features._spec import UseCase, parse_usecase
+from wardwatch.features._definitions import SRC, Lookup, families, src_column, stay_columns
+from wardwatch.features._spec import FeatureSpec, UseCase, parse_usecase
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from wardwatch.quality import Engine
 
-__all__ = ["FeatureSet", "build_features", "featureset_dir", "lake_provenance"]
+__all__ = [
+    "FeatureSet",
+    "attach_features",
+    "build_features",
+    "featureset_dir",
+    "lake_provenance",
+]
 
 _TABLES = ("encounters", "patients", "claims", "conditions", "observations", "medications")
 _FRAME_FILE = "features.parquet"
@@ -199,6 +205,30 @@ def _attach(left: ir.Table, right: ir.Table) -> ir.Table:
     return left.left_join(r, left.index_id == r._rid).drop("_rid")
 
 
+def attach_features(
+    engine: Engine,
+    out: ir.Table,
+    idx: ir.Table,
+    tables: dict[str, ir.Table],
+    feats: list[FeatureSpec],
+    *,
+    lookup: Lookup | None = None,
+) -> ir.Table:
+    """``out`` (keyed by ``index_id``) with the time-varying features of the index events
+    ``idx`` and their ``__src`` columns (stay and demographic features are
+    :func:`stay_columns`). A count or score with no source row is 0, a lab value is null.
+    ``lookup``: see :func:`~wardwatch.features._definitions.families`.
+    """
+    fills: dict[str, Any] = {}
+    fams = families(
+        idx, tables, feats, memtable=engine.memtable, distinct=engine.to_arrow, lookup=lookup
+    )
+    for fam in fams:
+        out = _attach(out, fam.table)
+        fills.update(fam.fills)
+    return out.mutate(**{k: out[k].fill_null(v) for k, v in fills.items()})
+
+
 def build_features(
     engine: Engine,
     usecase: UseCase,
@@ -237,11 +267,7 @@ def build_features(
     )
     out = _attach(base, labels)
     say("features")
-    fills: dict[str, Any] = {}
-    for fam in families(idx, tables, feats, memtable=engine.memtable, distinct=engine.to_arrow):
-        out = _attach(out, fam.table)
-        fills.update(fam.fills)
-    out = out.mutate(**{k: out[k].fill_null(v) for k, v in fills.items()})
+    out = attach_features(engine, out, idx, tables, feats)
     out = out.order_by(["index_time", "index_id"])
     say("query")
     table = engine.to_arrow(out)

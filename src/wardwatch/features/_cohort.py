@@ -29,7 +29,7 @@ from wardwatch.features._spec import UseCase
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["Attrition", "age_years", "cohort", "interval_days", "label_table"]
+__all__ = ["Attrition", "age_years", "cohort", "index_events", "interval_days", "label_table"]
 
 _UNKNOWN = "unknown"
 
@@ -78,16 +78,10 @@ def cohort(
 ) -> tuple[ir.Table, list[tuple[str, ir.BooleanValue]]]:
     """Candidate index events with their exclusion flags, and the flags in order.
 
-    Columns: ``index_id`` (the encounter id), ``patient_id``, ``encounter_id``,
-    ``index_time`` (the prediction time), ``admit_time``, ``discharge_time``, the stay's
-    fields used by features, ``age`` and the ``group_*`` subgroup attributes.
+    Columns: those of :func:`index_events`.
     """
     spec = usecase.cohort
     enc = tables["encounters"]
-    pat = tables["patients"].select(
-        "patient_id", "birth_date", "death_time", "sex", "race", "ethnicity"
-    )
-    pat = pat.distinct(on="patient_id", keep="first")
     stays = enc.filter(
         enc.class_code.isin(spec.encounter_classes),
         enc.start_time.notnull(),
@@ -95,14 +89,56 @@ def cohort(
         enc.end_time >= enc.start_time,
         enc.status.isnull() | (enc.status != "entered-in-error"),
     ).distinct(on="encounter_id", keep="first")
+    if spec.start is not None:
+        stays = stays.filter(stays.end_time >= ibis.timestamp(spec.start).cast("timestamp('UTC')"))
+    if spec.end is not None:
+        stays = stays.filter(stays.end_time <= ibis.timestamp(spec.end).cast("timestamp('UTC')"))
     base_time = stays.end_time if usecase.prediction.at == "discharge" else stays.start_time
     offset = usecase.prediction.offset_hours
     idx_time = base_time + ibis.interval(seconds=round(offset * 3600)) if offset else base_time
+    j = index_events(tables, usecase, stays, idx_time)
+
+    flags: list[tuple[str, ir.BooleanValue]] = []
+    for step in spec.exclude:
+        if step == "under_age":
+            flags.append((step, j.age.isnull() | (j.age < spec.min_age)))
+        elif step == "died_in_hospital":
+            died = j.death_time.notnull() & (j.death_time <= j.discharge_time)
+            flags.append((step, j.disposition.isin(spec.death_dispositions) | died))
+        elif step == "transfer_out":
+            flags.append((step, j.disposition.isin(spec.transfer_dispositions).fill_null(False)))
+        else:  # planned_index
+            flags.append((step, j.type_code.isin(spec.planned_types).fill_null(False)))
+    window_end = j.index_time + interval_days(usecase.label.window_days)
+    cutoff = ibis.literal(as_of).cast("timestamp('UTC')")
+    flags.append(("incomplete_follow_up", window_end > cutoff))
+    # a missing disposition or death time is "not excluded", never SQL's unknown: an unknown
+    # flag would be counted as kept by the attrition and dropped by the filter
+    return j, [(step, flag.fill_null(False)) for step, flag in flags]
+
+
+def index_events(
+    tables: dict[str, ir.Table],
+    usecase: UseCase,
+    stays: ir.Table,
+    index_time: ir.TimestampValue,
+) -> ir.Table:
+    """One index event per row of ``stays`` (encounter rows) at ``index_time``, nothing excluded.
+
+    ``index_time`` (the prediction time) is an expression on ``stays`` or a literal. Columns:
+    ``index_id`` (the encounter id), ``patient_id``, ``encounter_id``, ``index_time``,
+    ``admit_time``, ``discharge_time``, the stay's fields used by features, ``age`` (whole
+    years at ``index_time``), ``death_time`` and the ``group_*`` subgroup attributes.
+    """
+    pat = tables["patients"].select(
+        "patient_id", "birth_date", "death_time", "sex", "race", "ethnicity"
+    )
+    pat = pat.distinct(on="patient_id", keep="first")
     idx = stays.select(
         index_id=stays.encounter_id,
         patient_id=stays.patient_id,
         encounter_id=stays.encounter_id,
-        index_time=idx_time,
+        index_time=index_time,
         admit_time=stays.start_time,
         discharge_time=stays.end_time,
         stay_recorded=stays.recorded_time,
@@ -112,10 +148,6 @@ def cohort(
         reason_code=stays.reason_code,
         site=stays.site_id,
     )
-    if spec.start is not None:
-        idx = idx.filter(idx.discharge_time >= ibis.timestamp(spec.start).cast("timestamp('UTC')"))
-    if spec.end is not None:
-        idx = idx.filter(idx.discharge_time <= ibis.timestamp(spec.end).cast("timestamp('UTC')"))
     j = idx.left_join(pat, idx.patient_id == pat.patient_id)
     age = age_years(j.birth_date, j.index_time)
     payer = _payer(tables["claims"])
@@ -135,23 +167,7 @@ def cohort(
     j = j.left_join(payer, j.encounter_id == payer.claim_encounter).drop("claim_encounter")
     j = j.mutate(group_payer=j.claim_payer.fill_null(_UNKNOWN)).drop("claim_payer")
 
-    flags: list[tuple[str, ir.BooleanValue]] = []
-    for step in spec.exclude:
-        if step == "under_age":
-            flags.append((step, j.age.isnull() | (j.age < spec.min_age)))
-        elif step == "died_in_hospital":
-            died = j.death_time.notnull() & (j.death_time <= j.discharge_time)
-            flags.append((step, j.disposition.isin(spec.death_dispositions) | died))
-        elif step == "transfer_out":
-            flags.append((step, j.disposition.isin(spec.transfer_dispositions).fill_null(False)))
-        else:  # planned_index
-            flags.append((step, j.type_code.isin(spec.planned_types).fill_null(False)))
-    window_end = j.index_time + interval_days(usecase.label.window_days)
-    cutoff = ibis.literal(as_of).cast("timestamp('UTC')")
-    flags.append(("incomplete_follow_up", window_end > cutoff))
-    # a missing disposition or death time is "not excluded", never SQL's unknown: an unknown
-    # flag would be counted as kept by the attrition and dropped by the filter
-    return j, [(step, flag.fill_null(False)) for step, flag in flags]
+    return j
 
 
 def _payer(claims: ir.Table) -> ir.Table:

@@ -38,7 +38,7 @@ from wardwatch.terminology import lab_unit_conversion
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["SRC", "Family", "families", "src_column", "stay_columns"]
+__all__ = ["SRC", "Family", "Lookup", "families", "src_column", "stay_columns"]
 
 SRC = "__src"
 _ABNORMAL_FLAGS = ("H", "HH", "HU", "L", "LL", "LU", "A", "AA")
@@ -60,6 +60,9 @@ class Family:
 
 Memtable = Callable[[pa.Table], "ir.Table"]
 Distinct = Callable[["ir.Table"], pa.Table]
+Lookup = Callable[["ir.Table", Callable[[pa.Table], pa.Table]], "ir.Table"]
+"""Runs a small query, turns its rows into a table in Python and gives that back as an engine
+table (by default ``memtable(transform(distinct(query)))``)."""
 
 
 def _window_ok(
@@ -112,13 +115,16 @@ def _utilization(idx: ir.Table, tables: dict[str, ir.Table], feats: list[Feature
     return Family(j.group_by("index_id").aggregate(**aggs), {f.name: 0.0 for f in feats})
 
 
-def _conversions(tables: dict[str, ir.Table], codes: list[str], distinct: Distinct) -> pa.Table:
+def _unit_pairs(tables: dict[str, ir.Table], codes: list[str]) -> ir.Table:
     obs = tables["observations"]
-    pairs = distinct(
+    return (
         obs.filter(obs.code.isin(codes), obs.value_num.notnull())
         .select("code", "value_unit")
         .distinct()
     )
+
+
+def _conversions(pairs: pa.Table) -> pa.Table:
     rows: dict[str, list[Any]] = {"c_code": [], "c_unit": [], "c_scale": [], "c_offset": []}
     for code, unit in zip(pairs["code"].to_pylist(), pairs["value_unit"].to_pylist(), strict=True):
         conv = lab_unit_conversion(code, unit)
@@ -166,11 +172,10 @@ def _labs(
     idx: ir.Table,
     tables: dict[str, ir.Table],
     feats: list[FeatureSpec],
-    memtable: Memtable,
-    distinct: Distinct,
+    lookup: Lookup,
 ) -> Family:
     codes = sorted({c for f in feats for c in [f.code or "", *f.codes] if c})
-    conv = memtable(_conversions(tables, codes, distinct))
+    conv = lookup(_unit_pairs(tables, codes), _conversions)
     ev = _obs_events(tables, codes)
     ev = ev.inner_join(conv, [ev.e_code == conv.c_code, ev.e_unit == conv.c_unit])
     ev = ev.mutate(value=ev.value * ev.c_scale + ev.c_offset)
@@ -234,9 +239,12 @@ def _medications(idx: ir.Table, tables: dict[str, ir.Table], f: FeatureSpec) -> 
     return Family(out, {f.name: 0.0})
 
 
-def _code_map(tables: dict[str, ir.Table], distinct: Distinct) -> pa.Table:
+def _condition_codes(tables: dict[str, ir.Table]) -> ir.Table:
     cond = tables["conditions"]
-    codes = distinct(cond.filter(cond.code.notnull()).select("code").distinct())
+    return cond.filter(cond.code.notnull()).select("code").distinct()
+
+
+def _code_map(codes: pa.Table) -> pa.Table:
     rows: dict[str, list[str]] = {"m_code": [], "m_index": [], "m_key": []}
     for code in codes["code"].to_pylist():
         for index, key in categories_of(code):
@@ -290,18 +298,28 @@ def families(
     *,
     memtable: Memtable,
     distinct: Distinct,
+    lookup: Lookup | None = None,
 ) -> list[Family]:
-    """The queries of every time-varying feature (stay and demographic ones live on ``idx``)."""
+    """The queries of every time-varying feature (stay and demographic ones live on ``idx``).
+
+    The lookup tables (unit conversions, comorbidity categories) are made in Python from the
+    codes present, through ``lookup`` (default: ``memtable`` of the rows of ``distinct``).
+    """
+
+    def default(query: ir.Table, transform: Callable[[pa.Table], pa.Table]) -> ir.Table:
+        return memtable(transform(distinct(query)))
+
+    look = lookup or default
     out: list[Family] = []
     util = [f for f in feats if f.kind == "utilization"]
     if util:
         out.append(_utilization(idx, tables, util))
     labs = [f for f in feats if f.kind == "lab"]
     if labs:
-        out.append(_labs(idx, tables, labs, memtable, distinct))
+        out.append(_labs(idx, tables, labs, look))
     comorbid = [f for f in feats if f.kind == "comorbidity"]
     if comorbid:
-        code_map = memtable(_code_map(tables, distinct))
+        code_map = look(_condition_codes(tables), _code_map)
         out.extend(_comorbidity(idx, tables, f, code_map) for f in comorbid)
     out.extend(_abnormal(idx, tables, f) for f in feats if f.kind == "abnormal_labs")
     out.extend(_medications(idx, tables, f) for f in feats if f.kind == "medications")

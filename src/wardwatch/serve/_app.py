@@ -19,6 +19,7 @@ from fastapi.responses import ORJSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
+from wardwatch.serve._cds_routes import cds_router
 from wardwatch.serve._guard import bearer
 from wardwatch.serve._service import Outcome, Refused, Service
 
@@ -188,6 +189,15 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
             return ORJSONResponse(_fhir_bundle(out), headers={"X-Request-ID": out.request_id})
         return ORJSONResponse(_predict_body(out), headers={"X-Request-ID": out.request_id})
 
+    verifier = None
+    if service.settings.cds_issuers:
+        from wardwatch.serve._jwt import JwtVerifier
+
+        verifier = JwtVerifier(
+            service.settings.cds_issuers,
+            audience_base=f"{service.settings.public_url.rstrip('/')}/cds-services",
+        )
+    app.include_router(cds_router(service, verifier))
     return app
 
 

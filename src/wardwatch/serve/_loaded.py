@@ -196,6 +196,9 @@ def load_version(
             record=f"{name}@{mv.version}",
             found=f"{type(exc).__name__}: {str(exc)[:120]}",
         ) from None
+    from wardwatch.features import prepare_features
+
+    prepare_features(usecase)  # compile the request-time feature queries now, not on a call
     names = [f.name for f in usecase.features]
     scorer = Scorer(model, names, [f.name for f in usecase.features if f.categorical])
     return ServedModel(name, mv.version, scorer.family, scorer, usecase, t, high, point)

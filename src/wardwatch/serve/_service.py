@@ -48,6 +48,10 @@ class ServeSettings:
         poll_s: how often the registry's aliases are checked.
         public_url: the service's URL as clients see it (CDS Hooks ``aud``, links).
         dashboard_url: where cards link to (None: no link).
+        top_factors: contributing factors returned per prediction.
+        cds_issuers: EHRs allowed to call the CDS Hooks services
+            (:class:`~wardwatch.serve._jwt.TrustedIssuer`); none: every hook call is 401.
+        fhir_servers: ``fhirServer`` values accepted in hook calls (never queried).
     """
 
     models: tuple[str, ...]
@@ -62,6 +66,8 @@ class ServeSettings:
     public_url: str = "http://127.0.0.1:8000"
     dashboard_url: str | None = None
     top_factors: int = 5
+    cds_issuers: tuple[Any, ...] = ()
+    fhir_servers: tuple[str, ...] = ()
 
 
 class Refused(Exception):  # noqa: N818 - an HTTP outcome, not a programming error
