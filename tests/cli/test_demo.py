@@ -39,6 +39,16 @@ def test_demo_runs_every_stage_and_says_where_things_are(tmp_path: Path) -> None
     assert reg["evidence"]["audit_events"] >= 4
     assert Path(reg["evidence"]["path"]).is_file()
     assert Path(reg["card"]["xml"]).is_file()
+    if reg["champion"]:
+        assert d["serve"]["rest"]["status"] == 200
+        assert len(d["serve"]["rest"]["predictions"]) == 3
+        assert d["serve"]["cds"]["status"] == 200
+        assert d["serve"]["cds"]["card"]["indicator"] in ("info", "warning", "critical")
+        assert d["serve"]["metrics_predictions"] == 4
+    assert d["llm"]["summary"]["sentences"] > 0
+    assert d["llm"]["summary"]["uncited"] == 0
+    assert d["llm"]["eval"]["passed"] is True
+    assert Path(d["llm"]["eval"]["html"]).is_file()
     assert d["audit"]["ok"] is True
     assert d["audit"]["events_checked"] >= 15
     for path in (d["where"]["reports"], d["where"]["lake"]):

@@ -1,8 +1,9 @@
 """The demo's release step: register, gate, a second person's approval, promotion, card,
 evidence.
 
-Three people get API keys (an admin, the ML engineer who registers, the approver who signs
-off); their keys are kept in ``.wardwatch/demo-keys.json`` (mode 0600) so that the registry
+Four people get API keys (an admin, the ML engineer who registers, the approver who signs
+off, and a clinician whose key the serving step uses); their keys are kept in
+``.wardwatch/demo-keys.json`` (mode 0600) so that the registry
 commands can be tried by hand afterwards. The model is registered under the default
 (production) policy, which a model trained on 1,500 synthetic patients does not meet, so
 promotion is refused; it is then gated under the packaged pilot policy, the registrant's own
@@ -38,7 +39,12 @@ from wardwatch.registry.cards import verify_evidence_bundle
 __all__ = ["KEYS_FILE", "release"]
 
 KEYS_FILE = "demo-keys.json"
-PEOPLE = (("ada", "admin"), ("eve", "ml-engineer"), ("ann", "approver"))
+PEOPLE = (
+    ("ada", "admin"),
+    ("eve", "ml-engineer"),
+    ("ann", "approver"),
+    ("cal", "clinician"),
+)
 
 
 def _people(reg: Registry, ws: Workspace) -> dict[str, Identity]:
@@ -82,7 +88,8 @@ def _release(
     people = _people(reg, ws)
     eve, ann = people["eve"], people["ann"]
     say("[bold]7. registry[/] register, gates, a second person's approval, promotion")
-    say(f"   keys of ada (admin), eve (ml-engineer), ann (approver): {ws.state_dir / KEYS_FILE}")
+    who = ", ".join(f"{n} ({r})" for n, r in PEOPLE)
+    say(f"   API keys of {who}: {ws.state_dir / KEYS_FILE}")
     mv = reg.register(usecase, model=model, identity=eve, reports={"quality": quality_report})
     assert mv.gate is not None
     out: dict[str, Any] = {"version": mv.version, "default_gates": mv.gate.verdict}

@@ -31,7 +31,9 @@ from wardwatch.cli._common import (
     record_audit,
     run_guarded,
 )
-from wardwatch.cli._demo_release import release
+from wardwatch.cli._demo_llm import llm_demo
+from wardwatch.cli._demo_release import KEYS_FILE, release
+from wardwatch.cli._demo_serve import serve_demo
 from wardwatch.cli.evaluate import evaluate_test_split, format_estimate
 from wardwatch.cli.features import audit_with_split
 from wardwatch.cli.ingest import ingest_audit_payload
@@ -39,6 +41,7 @@ from wardwatch.cli.train import save_training
 from wardwatch.core.lake import Lake
 from wardwatch.core.workspace import CONFIG_NAME, Workspace, init_workspace
 from wardwatch.features import (
+    FeatureSet,
     build_features,
     default_usecase_path,
     featureset_dir,
@@ -142,7 +145,19 @@ def demo(
         lambda: release(ws, say, usecase, best, Path(clean_gate["json"])), as_json=as_json
     )
 
-    say("[bold]9. a new feed arrives[/] with injected defects: quarantine and the gate stop it")
+    if steps["registry"].get("champion"):
+        keys = orjson.loads((ws.state_dir / KEYS_FILE).read_bytes())
+        frame = FeatureSet.load(featureset_dir(ws.state_dir, usecase)).frame
+        steps["serve"] = run_guarded(
+            lambda: serve_demo(ws, say, usecase, frame, clean.out, keys["cal"]["api_key"]),
+            as_json=as_json,
+        )
+    else:
+        say("[bold]9. serve[/] skipped: no version passed its gates to become champion")
+
+    steps["llm"] = run_guarded(lambda: llm_demo(ws, say), as_json=as_json)
+
+    say("[bold]11. a new feed arrives[/] with injected defects: quarantine and the gate stop it")
     summaries.append(_ingest(ws, defects.out, say, as_json))
     steps["ingest"] = [s.to_dict() for s in summaries]
     steps["quarantine_by_reason"] = quarantine_counts(lake)
@@ -160,7 +175,7 @@ def demo(
     finally:
         log.store.dispose()
     steps["audit"] = verified.to_dict()
-    say(f"[bold]10. audit log[/] {verified.message}")
+    say(f"[bold]12. audit log[/] {verified.message}")
 
     steps["where"] = {
         "lake": str(ws.lake_dir),

@@ -94,7 +94,7 @@ def _backend(
     )
 
 
-def _lake_notes(ws: Workspace, patient: str) -> list[Source]:
+def lake_notes(ws: Workspace, patient: str) -> list[Source]:
     from wardwatch.core.lake import Lake
     from wardwatch.errors import InputError
     from wardwatch.llm import Source
@@ -177,7 +177,7 @@ def summarize(
     if paths:
         sources += run_guarded(lambda: load_sources(paths), as_json=as_json)
     if patient is not None:
-        sources += run_guarded(lambda: _lake_notes(ws, patient), as_json=as_json)
+        sources += run_guarded(lambda: lake_notes(ws, patient), as_json=as_json)
     if policy:
         sources += run_guarded(lambda: load_sources(policy, kind="policy"), as_json=as_json)
     version = run_guarded(lambda: load_prompt(prompt), as_json=as_json)

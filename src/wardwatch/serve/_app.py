@@ -15,12 +15,13 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from wardwatch.serve._cds_routes import cds_router
 from wardwatch.serve._guard import bearer
+from wardwatch.serve._json import json_response
 from wardwatch.serve._service import Outcome, Refused, Service
 
 __all__ = ["create_app"]
@@ -68,7 +69,7 @@ class ErrorOut(BaseModel):
 
 
 def _error(status: int, message: str, request_id: str | None = None, **headers: str) -> Response:
-    return ORJSONResponse(
+    return json_response(
         {"error": message, "request_id": request_id}, status_code=status, headers=headers or None
     )
 
@@ -98,7 +99,6 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
         description="Calibrated clinical risk predictions with explanations, CDS Hooks and "
         "FHIR RiskAssessment output. Every prediction is audited.",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
         responses={
             401: {"model": ErrorOut},
             403: {"model": ErrorOut},
@@ -149,7 +149,7 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
         """Every served model has a champion loaded (503 and why not, otherwise)."""
         problems = {k: v for k, v in service.hub.ready().items() if v}
         body = {"ready": not problems, "models": service.hub.versions(), "problems": problems}
-        return ORJSONResponse(body, status_code=503 if problems else 200)
+        return json_response(body, status_code=503 if problems else 200)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def prometheus() -> Response:
@@ -186,8 +186,8 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
             who, name, body.rows, patients=body.patient_ids, request_id=request_id or None
         )
         if body.format == "fhir":
-            return ORJSONResponse(_fhir_bundle(out), headers={"X-Request-ID": out.request_id})
-        return ORJSONResponse(_predict_body(out), headers={"X-Request-ID": out.request_id})
+            return json_response(_fhir_bundle(out), headers={"X-Request-ID": out.request_id})
+        return json_response(_predict_body(out), headers={"X-Request-ID": out.request_id})
 
     verifier = None
     if service.settings.cds_issuers:

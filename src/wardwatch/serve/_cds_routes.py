@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 
 from wardwatch.audit import pseudonym
 from wardwatch.errors import WardwatchError
@@ -36,6 +36,7 @@ from wardwatch.serve._cds import (
     risk_card,
     service_definition,
 )
+from wardwatch.serve._json import json_response
 from wardwatch.serve._jwt import JwtRejected, JwtVerifier
 from wardwatch.serve._service import Service
 
@@ -118,7 +119,7 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
     ) -> Response:
         """Run the hook: one card with the calibrated risk, its band and top factors."""
         if service_id not in services():
-            return ORJSONResponse({"error": "no such CDS service"}, status_code=404)
+            return json_response({"error": "no such CDS service"}, status_code=404)
         try:
             who = caller(authorization, service_id)
         except JwtRejected:
@@ -127,18 +128,18 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
         try:
             hr = hook_request(body)
         except CdsRequestError as exc:
-            return ORJSONResponse({"error": str(exc)}, status_code=400)
+            return json_response({"error": str(exc)}, status_code=400)
         if hr.hook != hook:
-            return ORJSONResponse({"error": f"this service answers {hook}"}, status_code=400)
+            return json_response({"error": f"this service answers {hook}"}, status_code=400)
         if hr.fhirServer is not None and hr.fhirServer not in settings.fhir_servers:
-            return ORJSONResponse({"error": "fhirServer is not on the allowlist"}, status_code=400)
+            return json_response({"error": "fhirServer is not on the allowlist"}, status_code=400)
         model = service.hub.model(name)
         if model is None:
-            return ORJSONResponse({"error": "the model has no champion yet"}, status_code=503)
+            return json_response({"error": "the model has no champion yet"}, status_code=503)
         types = {_KIND_TYPES.get(f.kind, "Patient") for f in model.usecase.features}
         wanted = prefetch_templates(["Patient", *types], hook=hook)
         if missing_prefetch(wanted, hr.prefetch):
-            return ORJSONResponse(
+            return json_response(
                 {"error": "required prefetch is missing and no FHIR server is queried"},
                 status_code=412,
             )
@@ -152,7 +153,7 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
                 now=datetime.now(UTC),
             )
         except WardwatchError as exc:
-            return ORJSONResponse({"error": str(exc).splitlines()[0]}, status_code=422)
+            return json_response({"error": str(exc).splitlines()[0]}, status_code=422)
         card_id = str(uuid.uuid4())
         out = service.predict(
             who,
@@ -181,7 +182,7 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
             threshold=served.threshold,
             uuid=card_id,
         )
-        return ORJSONResponse({"cards": [card]})
+        return json_response({"cards": [card]})
 
     @router.post("/cds-services/{service_id}/feedback")
     def feedback(
@@ -191,7 +192,7 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
     ) -> Response:
         """Accepted / overridden cards, kept for alert-burden monitoring."""
         if service_id not in services():
-            return ORJSONResponse({"error": "no such CDS service"}, status_code=404)
+            return json_response({"error": "no such CDS service"}, status_code=404)
         try:
             who = caller(authorization, f"{service_id}/feedback")
         except JwtRejected:
@@ -199,7 +200,7 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
         try:
             items = feedback_items(body)
         except CdsRequestError as exc:
-            return ORJSONResponse({"error": str(exc)}, status_code=400)
+            return json_response({"error": str(exc)}, status_code=400)
         now = datetime.now(UTC)
         rows = []
         for it in items:
@@ -221,7 +222,7 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
                 role=who.role,
             )
         _write_feedback(service, rows)
-        return ORJSONResponse({}, status_code=200)
+        return json_response({}, status_code=200)
 
     return router
 
