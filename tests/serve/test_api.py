@@ -51,10 +51,10 @@ def test_predictions_equal_the_models_own_and_are_explained(
     batch = rows(20)
     batch[0]["disposition"] = "a category never seen"
     with server.client(served_ws.keys["cleo"]) as c:
-        r = c.post(PATH, json={"rows": batch}, headers={"X-Request-ID": "abc123"})
+        r = c.post(PATH, json={"rows": batch}, headers={"X-Request-ID": "abc12345"})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["request_id"] == "abc123" == r.headers["X-Request-ID"]
+    assert body["request_id"] == "abc12345" == r.headers["X-Request-ID"]
     assert (body["model"], body["version"], body["alias"]) == (
         USECASE, served_ws.versions["logreg"], "champion",
     )  # fmt: skip

@@ -122,7 +122,7 @@ def test_canary_and_shadow(served_ws: ServedWs, tmp_path: Path) -> None:
         with canary.client(served_ws.keys["cleo"]) as c:
             for i in range(200):
                 body = c.post(
-                    PATH, json={"rows": rows(1)}, headers={"X-Request-ID": f"r{i}"}
+                    PATH, json={"rows": rows(1)}, headers={"X-Request-ID": f"a{i:08d}"}
                 ).json()
                 seen[(body["alias"], body["version"])] += 1
     finally:
@@ -134,12 +134,12 @@ def test_canary_and_shadow(served_ws: ServedWs, tmp_path: Path) -> None:
         with shadow.client(served_ws.keys["cleo"]) as c:
             for i in range(20):
                 body = c.post(
-                    PATH, json={"rows": rows(1)}, headers={"X-Request-ID": f"s{i}"}
+                    PATH, json={"rows": rows(1)}, headers={"X-Request-ID": f"b{i:08d}"}
                 ).json()
                 assert (body["alias"], body["version"]) == ("champion", v1)
     finally:
         stop_server(shadow)
     table = ds.dataset(served_ws.ws.lake_dir / "predictions", partitioning="hive").to_table()
     shadowed = table.filter(ds.field("shadow")).to_pylist()
-    assert len([r for r in shadowed if r["request_id"].startswith("s")]) == 20
+    assert len([r for r in shadowed if r["request_id"].startswith("b")]) == 20
     assert {r["version"] for r in shadowed} == {v2}

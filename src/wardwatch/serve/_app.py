@@ -181,9 +181,8 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
     ) -> Any:
         """Calibrated risk, band, threshold decision and top factors for each row."""
         who = service.caller(bearer(authorization, x_api_key), name)
-        request_id = x_request_id if x_request_id and x_request_id.isalnum() else None
         out = service.predict(
-            who, name, body.rows, patients=body.patient_ids, request_id=request_id or None
+            who, name, body.rows, patients=body.patient_ids, request_id=x_request_id
         )
         if body.format == "fhir":
             return json_response(_fhir_bundle(out), headers={"X-Request-ID": out.request_id})

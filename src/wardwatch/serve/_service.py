@@ -9,6 +9,7 @@ the request path.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,11 @@ from wardwatch.serve._metrics import ServiceMetrics
 from wardwatch.serve._sink import PredictionSink, Record
 
 __all__ = ["Outcome", "Refused", "ServeSettings", "Service"]
+
+_FEATURE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+REQUEST_ID = re.compile(r"[0-9A-Fa-f][0-9A-Fa-f-]{7,63}")
+"""Client request ids accepted (hex or UUID): anything else, which could carry text, is
+replaced by the service's own."""
 
 CALLER_ROLES = frozenset({"clinician", "ml-engineer", "approver", "admin"})
 """Roles that may request predictions (a viewer reads the registry, it does not score)."""
@@ -179,7 +185,8 @@ class Service:
     ) -> Outcome:
         """Score ``rows`` for ``who`` with model ``name`` and queue their records."""
         t0 = time.perf_counter()
-        request_id = request_id or uuid.uuid4().hex
+        if request_id is None or not REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
         if not rows:
             raise Refused(422, "no rows to score")
         if len(rows) > self.settings.max_rows:
@@ -192,10 +199,11 @@ class Service:
         served = route.served
         unknown = sorted({k for r in rows for k in r} - set(served.features))
         if unknown:
-            raise Refused(
-                422,
-                f"unknown feature {unknown[0]!r}; expected some of {', '.join(served.features)}",
-            )
+            known = ", ".join(served.features)
+            # name the field only when it looks like a feature name: a key holding free
+            # text (a patient's name pasted as a key) is not repeated back
+            what = repr(unknown[0]) if _FEATURE_NAME.fullmatch(unknown[0]) else "(not a name)"
+            raise Refused(422, f"unknown feature {what}; expected some of {known}")
         try:
             preds = served.predict(rows, top=self.settings.top_factors)
         except (TypeError, ValueError):
