@@ -209,3 +209,38 @@ def test_feedback_is_kept(live: Served, served_ws: ServedWs, ehr_key: Any) -> No
     ).items()
     events = AuditLog.from_workspace(served_ws.ws).events(action="serve.cds_feedback")
     assert events[-1].payload["outcome"] == "overridden"
+
+
+def test_rest_predict_from_a_fhir_bundle(live: Served, served_ws: ServedWs, tmp_path: Path) -> None:
+    """A Bundle of the patient's resources scores like the feature row built from it (the
+    row builder is held to the batch pipeline in tests/features/test_serving.py)."""
+    from datetime import UTC, datetime
+
+    from wardwatch.features import features_from_fhir, flatten_resources
+    from wardwatch.registry import Registry
+    from wardwatch.serve import load_version
+
+    pf, _, enc = prefetch(tmp_path)
+    resources = flatten_resources(pf)
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": r} for r in resources]}  # fmt: skip
+    reg = Registry.from_workspace(served_ws.ws)
+    try:
+        model = load_version(reg, USECASE, "champion")
+    finally:
+        reg.close()
+    row = features_from_fhir(resources, model.usecase, encounter_id=enc, now=datetime.now(UTC)).row
+    with live.client(served_ws.keys["cleo"]) as c:
+        by_bundle = c.post(
+            f"/v1/models/{USECASE}/predict", json={"bundle": bundle, "encounter_id": enc}
+        )
+        by_row = c.post(f"/v1/models/{USECASE}/predict", json={"rows": [row]})
+        both = c.post(f"/v1/models/{USECASE}/predict", json={"rows": [row], "bundle": bundle})
+        junk = c.post(
+            f"/v1/models/{USECASE}/predict", json={"bundle": {"resourceType": "Bundle", "entry": 3}}
+        )
+    assert by_bundle.status_code == 200, by_bundle.text
+    assert by_bundle.json()["predictions"][0]["risk"] == by_row.json()["predictions"][0]["risk"]
+    assert both.status_code == 422
+    assert junk.status_code == 422
+    assert "\n" not in junk.json()["error"]

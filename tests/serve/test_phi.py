@@ -47,8 +47,12 @@ def test_canaries_never_reach_logs_metrics_or_stores(served_ws: ServedWs, tmp_pa
     issuers.write_text(json.dumps([{"iss": "https://ehr.test", "keys": {"keys": [jwk]}}]))
     log_file = tmp_path / "server.log"
     server = start_server(served_ws.ws, log_file, "--cds-issuers", str(issuers))
-    headers = {"Authorization": f"Bearer {served_ws.keys['cleo']}", "X-Request-ID": TEXT[:60].strip(),
-               "User-Agent": TEXT, "X-Patient": TEXT}  # fmt: skip
+    headers = {
+        "Authorization": f"Bearer {served_ws.keys['cleo']}",
+        "X-Request-ID": TEXT[:60].strip(),
+        "User-Agent": TEXT,
+        "X-Patient": TEXT,
+    }
     bodies: list[Any] = [
         {"rows": rows(3), "patient_ids": [CANARIES["mrn"], CANARIES["name"], TEXT]},
         {"rows": [{**rows(1)[0], "disposition": TEXT, "sex": CANARIES["name"]}]},

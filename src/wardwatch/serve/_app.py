@@ -31,11 +31,15 @@ Scalar = float | int | str | bool | None
 
 class PredictRequest(BaseModel):
     """Rows of features (name -> number, text or null) and, optionally, the patient id of
-    each row (kept only as a keyed pseudonym)."""
+    each row (kept only as a keyed pseudonym); or, instead of rows, a FHIR R4 Bundle of one
+    patient's resources from which the use case's features are built at request time
+    (``encounter_id`` names the index stay; default: the latest inpatient stay)."""
 
     model_config = ConfigDict(extra="forbid")
-    rows: list[dict[str, Scalar]] = Field(min_length=1, max_length=1000)
+    rows: list[dict[str, Scalar]] | None = Field(default=None, min_length=1, max_length=1000)
     patient_ids: list[str | None] | None = Field(default=None, max_length=1000)
+    bundle: dict[str, Any] | None = None
+    encounter_id: str | None = Field(default=None, min_length=1, max_length=200)
     format: str = Field(default="json", pattern="^(json|fhir)$")
 
 
@@ -181,9 +185,13 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
     ) -> Any:
         """Calibrated risk, band, threshold decision and top factors for each row."""
         who = service.caller(bearer(authorization, x_api_key), name)
-        out = service.predict(
-            who, name, body.rows, patients=body.patient_ids, request_id=x_request_id
-        )
+        rows, patients = body.rows, body.patient_ids
+        if (rows is None) == (body.bundle is None):
+            raise Refused(422, "give either rows or a FHIR bundle")
+        if body.bundle is not None:
+            rows, patients = service.rows_from_fhir(name, body.bundle, body.encounter_id)
+        assert rows is not None
+        out = service.predict(who, name, rows, patients=patients, request_id=x_request_id)
         if body.format == "fhir":
             return json_response(_fhir_bundle(out), headers={"X-Request-ID": out.request_id})
         return json_response(_predict_body(out), headers={"X-Request-ID": out.request_id})

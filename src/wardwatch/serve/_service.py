@@ -173,6 +173,27 @@ class Service:
             raise Refused(429, "rate limit reached for this key", retry_after=wait)
         return who
 
+    def rows_from_fhir(
+        self, name: str, bundle: Mapping[str, Any], encounter_id: str | None
+    ) -> tuple[list[dict[str, Any]], list[str | None]]:
+        """One feature row (and its patient id) built from a FHIR Bundle for model ``name``."""
+        from wardwatch.errors import WardwatchError
+        from wardwatch.features import features_from_fhir, flatten_resources
+
+        model = self.hub.model(name)
+        if model is None:
+            raise Refused(404 if name not in self.hub.names else 503, "no such model is served")
+        try:
+            built = features_from_fhir(
+                flatten_resources(bundle),
+                model.usecase,
+                encounter_id=encounter_id,
+                now=datetime.now(UTC),
+            )
+        except WardwatchError as exc:
+            raise Refused(422, str(exc).splitlines()[0][:300]) from None
+        return [built.row], [built.patient_id]
+
     def predict(
         self,
         who: Identity,
