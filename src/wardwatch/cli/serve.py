@@ -9,36 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from wardwatch.cli._common import WorkspaceOpt, console, fail, run_guarded
+from wardwatch.cli._common import WorkspaceOpt, console, run_guarded
 from wardwatch.core.workspace import open_workspace
 
 __all__ = ["serve"]
-
-
-def _issuers(path: Path | None) -> tuple[Any, ...]:
-    """The trusted EHRs of a ``--cds-issuers`` file (one-line errors naming the entry)."""
-    if path is None:
-        return ()
-    import orjson
-
-    from wardwatch.errors import ConfigError
-    from wardwatch.serve._jwt import TrustedIssuer
-
-    try:
-        items = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise ConfigError("cannot read the CDS issuers file", record=str(path),
-                          found=type(exc).__name__) from None  # fmt: skip
-    if not isinstance(items, list):
-        raise ConfigError("CDS issuers must be a JSON list", record=str(path))
-    out = []
-    for i, it in enumerate(items):
-        if not isinstance(it, dict) or not isinstance(it.get("iss"), str):
-            raise ConfigError("a CDS issuer needs an iss", record=str(path), field=f"[{i}].iss")
-        out.append(
-            TrustedIssuer(iss=it["iss"], jku=tuple(it.get("jku") or ()), keys=it.get("keys"))
-        )
-    return tuple(out)
 
 
 def serve(
@@ -49,7 +23,9 @@ def serve(
     workspace: WorkspaceOpt = Path("."),
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (one per core is typical).")
+    ] = 1,
     operating_point: Annotated[
         str | None,
         typer.Option(help="Operating point of the evaluation whose threshold decides."),
@@ -97,6 +73,7 @@ def serve(
     import uvicorn
 
     from wardwatch.serve import ServeSettings, build_app
+    from wardwatch.serve._factory import SPEC_ENV, load_issuers, spec_json
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # LightGBM: one thread per worker
     ws = run_guarded(lambda: open_workspace(workspace))
@@ -109,16 +86,25 @@ def serve(
         max_rows=max_rows,
         public_url=public_url or f"http://{host}:{port}",
         dashboard_url=dashboard_url,
-        cds_issuers=run_guarded(lambda: _issuers(cds_issuers)),
+        cds_issuers=run_guarded(lambda: load_issuers(cds_issuers)),
         fhir_servers=tuple(fhir_server or ()),
     )
-    if workers > 1:
-        fail("more than one worker is not supported yet; run several services behind a proxy")
-    app = run_guarded(lambda: build_app(ws, settings))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    console.print(f"serving {', '.join(model)} on {settings.public_url}", highlight=False)
+    target: Any
+    if workers > 1:
+        # each worker process builds its own app from the same description
+        os.environ[SPEC_ENV] = spec_json(ws.root, settings, cds_issuers)
+        target = "wardwatch.serve._factory:app_from_env"
+    else:
+        target = run_guarded(lambda: build_app(ws, settings))
+    console.print(
+        f"serving {', '.join(model)} on {settings.public_url} ({workers} worker(s))",
+        highlight=False,
+    )
     uvicorn.run(
-        app,
+        target,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
         host=host,
         port=port,
         log_level="warning",

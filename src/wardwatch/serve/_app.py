@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wardwatch.serve._cds_routes import cds_router
 from wardwatch.serve._guard import bearer
@@ -68,19 +69,63 @@ class PredictResponse(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    """Every error: one line that never repeats what the request held."""
+
     error: str
     request_id: str | None = None
+
+
+class FhirBundleOut(BaseModel):
+    """With ``format: fhir``: a collection Bundle of R4 RiskAssessment resources."""
+
+    model_config = ConfigDict(extra="allow")
+    resourceType: str  # noqa: N815 - FHIR element name
+    type: str
+    entry: list[dict[str, Any]]
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route may answer (all :class:`ErrorOut`)."""
+    return {code: {"model": ErrorOut} for code in codes}
+
+
+class GuardMiddleware:
+    """Plain ASGI middleware (cheaper than ``@app.middleware``): refuses bodies over the size
+    limit with 413 before they are read, and counts requests and latency per route."""
+
+    def __init__(self, app: Any, *, limit: int, metrics: Any) -> None:
+        self.app = app
+        self.limit = limit
+        self.metrics = metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = {"code": 500}
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            response = _error(413, f"request body over {self.limit} bytes")
+            await response(scope, receive, send)
+            status["code"] = 413
+        else:
+
+            async def sending(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    status["code"] = message["status"]
+                await send(message)
+
+            await self.app(scope, receive, sending)
+        route = getattr(scope.get("route"), "path", "unmatched")
+        self.metrics.requests.labels(route, str(status["code"])).inc()
+        self.metrics.latency.labels(route).observe(time.perf_counter() - t0)
 
 
 def _error(status: int, message: str, request_id: str | None = None, **headers: str) -> Response:
     return json_response(
         {"error": message, "request_id": request_id}, status_code=status, headers=headers or None
     )
-
-
-def _route_of(request: Request) -> str:
-    route = request.scope.get("route")
-    return getattr(route, "path", "unmatched")
 
 
 def create_app(service: Service, *, manage: bool = True) -> FastAPI:
@@ -103,36 +148,22 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
         description="Calibrated clinical risk predictions with explanations, CDS Hooks and "
         "FHIR RiskAssessment output. Every prediction is audited.",
         lifespan=lifespan,
-        responses={
-            401: {"model": ErrorOut},
-            403: {"model": ErrorOut},
-            413: {"model": ErrorOut},
-            429: {"model": ErrorOut},
-        },
     )
     limit = service.settings.max_body_bytes
     metrics = service.metrics
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        t0 = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            response: Response = _error(413, f"request body over {limit} bytes")
-        else:
-            response = await call_next(request)
-        route = _route_of(request)
-        metrics.requests.labels(route, str(response.status_code)).inc()
-        metrics.latency.labels(route).observe(time.perf_counter() - t0)
-        return response
+    app.add_middleware(GuardMiddleware, limit=limit, metrics=metrics)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:
         err = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
         return _error(422, f"invalid request at {where}: {err.get('msg', 'invalid')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail).splitlines()[0][:200] if exc.detail else "request refused"
+        return _error(exc.status_code, detail)
 
     @app.exception_handler(Refused)
     async def refused(_: Request, exc: Refused) -> Response:
@@ -161,7 +192,7 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
         metrics.sink_pending.set(service.sink.pending)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/models", tags=["models"])
+    @app.get("/v1/models", tags=["models"], responses=errors(401, 403, 422, 429))
     async def models(
         authorization: Annotated[str | None, Header()] = None,
         x_api_key: Annotated[str | None, Header()] = None,
@@ -175,7 +206,12 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
                 out.append({**m.describe(), "aliases": service.hub.versions()[name]})
         return {"models": out}
 
-    @app.post("/v1/models/{name}/predict", tags=["models"], response_model=PredictResponse)
+    @app.post(
+        "/v1/models/{name}/predict",
+        tags=["models"],
+        response_model=PredictResponse | FhirBundleOut,
+        responses=errors(400, 401, 403, 404, 413, 422, 429, 503),
+    )
     def predict(
         name: str,
         body: PredictRequest,

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from wardwatch.audit import pseudonym
 from wardwatch.errors import WardwatchError
@@ -65,6 +66,21 @@ FEEDBACK_SCHEMA = pa.schema(
         ("outcome_time", pa.string()),
     ]
 )
+
+
+class _Error(BaseModel):
+    error: str
+
+
+_UNAUTHORIZED = {"description": "the EHR's JWT is missing or refused (no body)", "content": {}}
+_CALL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _UNAUTHORIZED,
+    **{c: {"model": _Error} for c in (400, 404, 412, 422, 503)},
+}
+_FEEDBACK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _UNAUTHORIZED,
+    **{c: {"model": _Error} for c in (400, 404, 422)},
+}
 
 
 def _bare(status: int) -> Response:
@@ -110,7 +126,7 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
             )
         return {"services": out}
 
-    @router.post("/cds-services/{service_id}")
+    @router.post("/cds-services/{service_id}", responses=_CALL_RESPONSES)
     def call(
         service_id: str,
         request: Request,
@@ -184,7 +200,7 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
         )
         return json_response({"cards": [card]})
 
-    @router.post("/cds-services/{service_id}/feedback")
+    @router.post("/cds-services/{service_id}/feedback", responses=_FEEDBACK_RESPONSES)
     def feedback(
         service_id: str,
         body: dict[str, Any],

@@ -14,6 +14,7 @@ decision threshold), ``medium`` at or above the decision threshold, ``low`` belo
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ class Prediction:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ServedModel:
     """A model version ready to score (see the module docstring)."""
 
@@ -82,8 +83,9 @@ class ServedModel:
     def features(self) -> tuple[str, ...]:
         return self.scorer.features
 
-    @property
+    @functools.cached_property
     def labels(self) -> dict[str, str]:
+        """Feature name -> label in clinical words (computed once)."""
         return {f.name: feature_label(f) for f in self.usecase.features}
 
     def band(self, risk: float) -> str:

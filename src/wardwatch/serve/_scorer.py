@@ -215,12 +215,20 @@ class Scorer:
             response = raw if self._response == "decision" else 1.0 / (1.0 + np.exp(-raw))
             contrib = terms @ self._group if explain else None
             bias = self._intercept
-        risk = (
-            np.asarray(self._calibrator.predict(response), dtype=np.float64)
-            if self._calibrator is not None
-            else 1.0 / (1.0 + np.exp(-raw))
-        )
+        risk = self._calibrate(response) if self._calibrator is not None else _expit(raw)
         return Explained(np.clip(risk, 0.0, 1.0), raw, contrib, bias)
+
+    def _calibrate(self, response: _F) -> _F:
+        """The fitted calibrator's map, in closed form for the two sklearn calibrators
+        (sklearn's ``predict`` validates its input at a cost larger than the map itself)."""
+        cal: Any = self._calibrator
+        if hasattr(cal, "a_") and hasattr(cal, "b_"):  # Platt: expit(-(a f + b))
+            return _expit(-(float(cal.a_) * response + float(cal.b_)))
+        if hasattr(cal, "X_thresholds_") and getattr(cal, "out_of_bounds", None) == "clip":
+            x = np.clip(response, cal.X_min_, cal.X_max_)
+            out: _F = np.interp(x, cal.X_thresholds_, cal.y_thresholds_).astype(np.float64)
+            return out
+        return np.asarray(cal.predict(response), dtype=np.float64)
 
     def loggable(self, name: str, value: Any) -> Any:
         """``value`` of feature ``name`` as the prediction log may keep it: numbers and the
@@ -241,6 +249,11 @@ class Scorer:
             else:
                 frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
         return np.asarray(self.model.predict_proba(frame)[:, 1], dtype=np.float64)
+
+
+def _expit(x: _F) -> _F:
+    out: _F = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def _onehot_rows(transformer: Any, cols: list[str], column: str) -> tuple[dict[str, _F], _F]:

@@ -103,19 +103,28 @@ class PredictionSink:
         return self._queue.qsize()
 
     def _take(self, wait: float) -> list[Record]:
+        """Up to ``batch`` records: waits for the first, then collects until the batch is
+        full or ``wait`` seconds have passed since the first (each write has a fixed cost,
+        so small batches under load waste it); on close, takes what is queued at once."""
         out: list[Record] = []
+        try:
+            out.append(self._queue.get(timeout=wait))
+        except queue.Empty:
+            return out
         deadline = time.monotonic() + wait
         while len(out) < self.batch:
-            remaining = deadline - time.monotonic()
             try:
-                out.append(
-                    self._queue.get(timeout=max(remaining, 0.001))
-                    if not out
-                    else self._queue.get_nowait()
-                )
+                out.append(self._queue.get_nowait())
+                continue
             except queue.Empty:
-                if out or remaining <= 0:
-                    break
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._closed.is_set():
+                break
+            try:
+                out.append(self._queue.get(timeout=min(remaining, 0.02)))
+            except queue.Empty:
+                continue
         return out
 
     def _run(self) -> None:
