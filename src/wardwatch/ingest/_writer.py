@@ -120,8 +120,16 @@ def publish(
         shutil.rmtree(staging, ignore_errors=True)
         return lake.manifest(source_key)
     if target.exists():  # a folder without manifest cannot exist, but never trust it
-        shutil.rmtree(target)
-    staging.rename(target)
+        shutil.rmtree(target, ignore_errors=True)
+    try:
+        staging.rename(target)
+    except OSError:
+        # another process published the same source between the check and the rename
+        # (two files with the same bytes in one run): keep its copy, drop ours
+        if not lake.has_source(source_key):
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+        return lake.manifest(source_key)
     fsync_dir(target.parent)
     return manifest
 
