@@ -801,6 +801,7 @@ def main() -> None:
     ap.add_argument("--mlflow-rate", type=float, default=50.0, help="mlflow open-loop rate")
     ap.add_argument("--mlflow-duration", type=float, default=20.0)
     ap.add_argument("--skip-mlflow", action="store_true")
+    ap.add_argument("--workers", type=int, default=2, help="wardwatch serve worker processes")
     ap.add_argument("--patients", type=int, default=6000, help="training frame size")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workspace", type=Path, default=None, help="build here and keep it")
@@ -844,7 +845,7 @@ def main() -> None:
             ww = start(
                 "wardwatch serve",
                 [sys.executable, "-m", "wardwatch", "serve", "-w", str(setup.ws.root), "-m", NAME,
-                 "--port", str(port)],
+                 "--port", str(port), "--workers", str(args.workers)],
                 port, "/readyz", logs / "wardwatch.log",
             )  # fmt: skip
             servers.append(ww)

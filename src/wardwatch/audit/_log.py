@@ -148,18 +148,7 @@ class AuditLog:
         pseudonymized and direct identifiers refused (see ``_pseudonym``). Raises
         :class:`AuditError` for a refused event, :class:`StoreError` if the store fails.
         """
-        subject, body = self._prepare(PendingEvent(actor, action, subject, payload, role))
-        for attempt in range(_RETRIES):
-            try:
-                event, cp = self._append_once(actor, role, action, subject, body)
-            except sa.exc.IntegrityError:
-                if attempt == _RETRIES - 1:
-                    raise
-                continue
-            if cp is not None:
-                self._write_anchor(cp)
-            return event
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.append_many([PendingEvent(actor, action, subject, payload, role)])[0]
 
     def _prepare(self, it: PendingEvent) -> tuple[str, bytes]:
         """Check an event's fields; its guarded subject and canonical payload bytes."""
@@ -223,26 +212,6 @@ class AuditLog:
             if every and (seq // every) > ((first - 1) // every) and self._signing():
                 cp = self._insert_checkpoint(conn, seq, prev)
         return out, cp
-
-    def _append_once(
-        self, actor: str, role: str | None, action: str, subject: str, body: bytes
-    ) -> tuple[AuditEvent, Checkpoint | None]:
-        with self.store.begin() as conn:
-            seq, prev = self._lock_tip(conn)
-            seq += 1
-            at = datetime.now(UTC)
-            text = body.decode("utf-8")
-            ev = AuditEvent(
-                seq=seq, event_id=str(uuid.uuid4()), at=at, actor=actor, role=role,
-                action=action, subject=subject, payload=json.loads(text),
-                payload_hash=sha256_hex(body), prev_hash=prev, hash="",
-            )  # fmt: skip
-            ev = dataclasses.replace(ev, hash=ev.computed_hash())
-            conn.execute(AUDIT_EVENTS.insert().values({**_fields(ev), "payload": text}))
-            cp = None
-            if self.checkpoint_every and seq % self.checkpoint_every == 0 and self._signing():
-                cp = self._insert_checkpoint(conn, seq, ev.hash)
-        return ev, cp
 
     def _lock_tip(self, conn: Connection) -> tuple[int, str]:
         """Serialize writers, then read the tip: (last seq, its hash), or (0, GENESIS)."""

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -105,6 +105,16 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
         token = verifier.verify(authorization, service_url=url)
         return Identity(name=f"ehr:{token.iss}"[:200], role="clinician", key_id=None)
 
+    def admitted(service_id: str, authorization: str | None, path: str) -> Identity | Response:
+        """The EHR calling ``path`` of a known service, or the response refusing it (404 for
+        an unknown service, a bare 401 for any JWT failure)."""
+        if service_id not in services():
+            return json_response({"error": "no such CDS service"}, status_code=404)
+        try:
+            return caller(authorization, path)
+        except JwtRejected:
+            return _bare(401)
+
     @router.get("/cds-services")
     async def discovery() -> dict[str, Any]:
         """The CDS services offered (one per served model and hook)."""
@@ -129,17 +139,13 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
     @router.post("/cds-services/{service_id}", responses=_CALL_RESPONSES)
     def call(
         service_id: str,
-        request: Request,
         body: dict[str, Any],
         authorization: Annotated[str | None, Header()] = None,
     ) -> Response:
         """Run the hook: one card with the calibrated risk, its band and top factors."""
-        if service_id not in services():
-            return json_response({"error": "no such CDS service"}, status_code=404)
-        try:
-            who = caller(authorization, service_id)
-        except JwtRejected:
-            return _bare(401)
+        who = admitted(service_id, authorization, service_id)
+        if isinstance(who, Response):
+            return who
         name, hook = services()[service_id]
         try:
             hr = hook_request(body)
@@ -207,12 +213,9 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
         authorization: Annotated[str | None, Header()] = None,
     ) -> Response:
         """Accepted / overridden cards, kept for alert-burden monitoring."""
-        if service_id not in services():
-            return json_response({"error": "no such CDS service"}, status_code=404)
-        try:
-            who = caller(authorization, f"{service_id}/feedback")
-        except JwtRejected:
-            return _bare(401)
+        who = admitted(service_id, authorization, f"{service_id}/feedback")
+        if isinstance(who, Response):
+            return who
         try:
             items = feedback_items(body)
         except CdsRequestError as exc:
