@@ -23,10 +23,12 @@ __all__ = [
     "EPONYM_HEADS",
     "FIRST_NAMES",
     "LAST_NAMES",
+    "MONTHS",
     "RELATIONS",
     "ROLES",
     "STOPWORDS",
     "TITLES",
+    "WEEKDAYS",
 ]
 
 
@@ -295,3 +297,15 @@ EPONYM_HEADS = _words(
     healthcare center centre memorial pavilion cancer children's college school
     """
 )
+
+
+MONTHS: frozenset[str] = frozenset(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"]
+)  # fmt: skip
+"""Month names, lower case: capitalised words that are never a person or a place."""
+
+WEEKDAYS: frozenset[str] = frozenset(
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+)
+"""Weekday names, lower case."""

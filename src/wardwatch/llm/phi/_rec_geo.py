@@ -25,7 +25,7 @@ from wardwatch.llm.phi._geo_lexicon import (
     STATE_NAMES,
     STREET_SUFFIXES,
 )
-from wardwatch.llm.phi._lexicon import CLINICAL_CAPS
+from wardwatch.llm.phi._lexicon import CLINICAL_CAPS, MONTHS, WEEKDAYS
 
 __all__ = ["GeoRecognizer"]
 
@@ -71,64 +71,49 @@ _RESIDENCE = re.compile(
     r"(?i:\b(?:in|to|from|near|at|outside(?:[ \t]+of)?)\b)[ \t]+"
     r"(?P<place>[A-Z][a-z]+(?:['\-][A-Za-z]+)?(?:[ \t]+[A-Z][a-z]+){0,2})"
 )
-_NOT_PLACE = frozenset(
-    [
-        "hospital",
-        "medical",
-        "center",
-        "centre",
-        "clinic",
-        "health",
-        "healthcare",
-        "rehab",
-        "rehabilitation",
-        "nursing",
-        "facility",
-        "home",
-        "hospice",
-        "care",
-        "university",
-        "memorial",
-        "general",
-        "regional",
-        "community",
-        "county",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "the",
-        "a",
-        "an",
-        "his",
-        "her",
-        "their",
-        "our",
-        "this",
-        "that",
-        "emergency",
-        "department",
-        "icu",
-        "unit",
-        "floor",
-        "er",
-        "ed",
-    ]
+_NOT_PLACE = (
+    MONTHS
+    | WEEKDAYS
+    | frozenset(
+        [
+            "hospital",
+            "medical",
+            "center",
+            "centre",
+            "clinic",
+            "health",
+            "healthcare",
+            "rehab",
+            "rehabilitation",
+            "nursing",
+            "facility",
+            "home",
+            "hospice",
+            "care",
+            "university",
+            "memorial",
+            "general",
+            "regional",
+            "community",
+            "county",
+            "the",
+            "a",
+            "an",
+            "his",
+            "her",
+            "their",
+            "our",
+            "this",
+            "that",
+            "emergency",
+            "department",
+            "icu",
+            "unit",
+            "floor",
+            "er",
+            "ed",
+        ]
+    )
 )
 _FACILITY = re.compile(
     r"[ \t]+(?i:hospital|medical|clinic|health|university|institute|center|centre|memorial|"

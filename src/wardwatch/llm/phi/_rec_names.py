@@ -38,10 +38,12 @@ from wardwatch.llm.phi._lexicon import (
     EPONYM_HEADS,
     FIRST_NAMES,
     LAST_NAMES,
+    MONTHS,
     RELATIONS,
     ROLES,
     STOPWORDS,
     TITLES,
+    WEEKDAYS,
 )
 
 __all__ = ["NameRecognizer"]
@@ -49,28 +51,9 @@ __all__ = ["NameRecognizer"]
 _TOKEN = re.compile(r"[^\W\d_](?:(?:[^\W\d_]|['\-])*[^\W\d_])?")
 _MC = re.compile(r"(?:Mc|Mac|Di|De|La|Le|Van)[A-Z][a-z]+")
 _PARTICLES = frozenset({"de", "van", "von", "la", "del", "da", "di", "bin", "al", "le", "du"})
-_MONTHS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
-)
-_WEEKDAYS = frozenset(
-    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-)
 _SOFT = (
     AMBIGUOUS
-    | _MONTHS
+    | MONTHS
     | frozenset(s.lower() for s in STATE_NAMES)
     | frozenset(s.lower() for s in STREET_SUFFIXES)
     | frozenset(
@@ -91,7 +74,7 @@ _SOFT = (
         ]
     )
 )
-_HARD = (CLINICAL_CAPS | STOPWORDS | EPONYM_HEADS | _WEEKDAYS | RELATIONS | ROLES) - _SOFT | TITLES
+_HARD = (CLINICAL_CAPS | STOPWORDS | EPONYM_HEADS | WEEKDAYS | RELATIONS | ROLES) - _SOFT | TITLES
 _MAX_WORDS = 4
 _AGE_AFTER = re.compile(
     r",[ \t]*(?:aged?|age:)[ \t]+\d{1,3}(?![\d.])"
