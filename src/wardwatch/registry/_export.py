@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wardwatch.audit import AuditEvent, chain_proof
+from wardwatch.registry._evidence import Evidence
 from wardwatch.registry._identity import Identity
 from wardwatch.registry._registry import Registry
 from wardwatch.registry.cards import CardInputs, ModelCard, load_statements, write_evidence_bundle
@@ -50,9 +51,24 @@ def card_for(
     as needing a person. Raises :class:`~wardwatch.registry.RegistryError` for an unknown
     version and :class:`~wardwatch.registry.ForbiddenError` for a clinician key.
     """
+    return _card(reg, *_gather(reg, name, ref, identity), statements)
+
+
+def _gather(
+    reg: Registry, name: str, ref: int | str, identity: Identity
+) -> tuple[dict[str, Any], Evidence]:
+    """What a card and a bundle are made of: the version as shown, and its reports."""
     reg._authorize(identity, "registry.export", f"model:{name}@{ref}")
     shown = reg.show(name, ref, identity=identity)
-    evidence = reg.evidence(name, shown["version"], identity=identity)
+    return shown, reg.evidence(name, shown["version"], identity=identity)
+
+
+def _card(
+    reg: Registry,
+    shown: Mapping[str, Any],
+    evidence: Evidence,
+    statements: Path | Mapping[str, str] | None,
+) -> ModelCard:
     docs = evidence.docs()
     texts = load_statements(statements) if isinstance(statements, Path) else dict(statements or {})
     inputs = CardInputs.from_registry(
@@ -102,11 +118,10 @@ def export_evidence(
     Returns the zip's path, the card in it, and a summary (``sha256`` of the zip, number of
     audit events proved, whether the CHAI XML validated). The export is audited.
     """
-    card = card_for(reg, name, ref, identity=identity, statements=statements)
-    version = int(card.inputs.version)
-    evidence = reg.evidence(name, version, identity=identity)
+    shown, evidence = _gather(reg, name, ref, identity)
+    card = _card(reg, shown, evidence, statements)
+    version = int(shown["version"])
     reports = {k: d.text.encode("utf-8") for k, d in evidence.docs().items() if d is not None}
-    shown = reg.show(name, version, identity=identity)
     events = version_events(reg, name, version)
     proof = chain_proof(reg.audit, events) if events else None
     out = write_evidence_bundle(
