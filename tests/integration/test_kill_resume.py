@@ -115,13 +115,23 @@ ingest(open_workspace(Path(sys.argv[1])), [Path(sys.argv[2])], workers=2)
 """
 
 
+def _parts_in(staging: Path) -> int:
+    """Part files under staging now. ``os.walk`` skips directories that vanish while it reads
+    them (a run publishing its staging directory), where ``Path.glob`` raises."""
+    return sum(
+        name.startswith("part-") and name.endswith(".parquet")
+        for _root, _dirs, names in os.walk(staging)
+        for name in names
+    )
+
+
 def _kill_when(proc: subprocess.Popen[bytes], staging: Path, parts: int) -> bool:
     """SIGKILL ``proc`` once ``parts`` part files are being written in staging; whether it was
     killed then (rather than having finished first)."""
     deadline = time.monotonic() + 120
     seen = False
     while proc.poll() is None and time.monotonic() < deadline:
-        if len(list(staging.glob("*/*/part-*.parquet"))) >= parts:
+        if _parts_in(staging) >= parts:
             seen = True
             break
         time.sleep(0.02)
