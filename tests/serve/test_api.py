@@ -155,3 +155,50 @@ def test_metrics_count_requests_and_bands(server: Served, served_ws: ServedWs) -
     assert "wardwatch_request_seconds_bucket" in text
     assert 'wardwatch_predictions_total{alias="champion",band=' in text
     assert f'wardwatch_model_version{{alias="champion",model="{USECASE}"}}' in text
+
+
+def test_every_answered_request_is_logged_by_route_template_without_its_content(
+    server: Served, served_ws: ServedWs
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    import pyarrow.dataset as ds
+
+    from wardwatch.serve._sink import REQUEST_LOG_SCHEMA
+
+    start = datetime.now(UTC)
+    with server.client(served_ws.keys["cleo"]) as c:
+        ok = c.post(PATH, json={"rows": rows(1)}, headers={"X-Request-ID": "feed0001"})
+        bad = c.post("/v1/models/Jane-Roe-4471/predict?mrn=99812", json={"rows": rows(1)})
+        for probe in ("/healthz", "/readyz", "/metrics"):
+            assert c.get(probe).status_code == 200
+    assert (ok.status_code, bad.status_code) == (200, 404)
+    folder = served_ws.ws.lake_dir / "requests"
+    deadline = time.monotonic() + 20
+    logged: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:  # written off the request path, every 0.25 s
+        if folder.exists():
+            table = ds.dataset(folder, partitioning="hive").to_table()
+            assert table.select(REQUEST_LOG_SCHEMA.names).schema == REQUEST_LOG_SCHEMA
+            logged = [r for r in table.to_pylist() if r["at"] >= start]
+            if len(logged) >= 2:
+                break
+        time.sleep(0.2)
+    time.sleep(0.6)  # anything more (a probe, wrongly logged) would have arrived by now
+    logged = [
+        r for r in ds.dataset(folder, partitioning="hive").to_table().to_pylist()
+        if r["at"] >= start
+    ]  # fmt: skip
+    assert len(logged) == 2, logged  # probes and scrapes are not logged
+    good, refused = sorted(logged, key=lambda r: r["status"])
+    route = "/v1/models/{name}/predict"
+    assert (good["route"], good["method"], good["status"]) == (route, "POST", 200)
+    assert (good["model"], good["request_id"]) == (USECASE, "feed0001")
+    assert 0 < good["latency_ms"] < 30_000
+    assert (refused["route"], refused["status"]) == (route, 404)
+    # a model name typed into the URL that is not served is not kept, nor the path or query
+    assert (refused["model"], refused["request_id"]) == (None, None)
+    text = repr(logged)
+    assert "Jane" not in text
+    assert "99812" not in text

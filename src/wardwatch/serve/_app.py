@@ -2,7 +2,9 @@
 
 Every error is JSON ``{"error": "<one line>", "request_id": ...}`` and never echoes what the
 request held (FastAPI's default 422 body repeats the input; here it names the field only).
-Request bodies over the size limit get 413 before they are read whole.
+Request bodies over the size limit get 413 before they are read whole. Every request but
+health probes and metric scrapes leaves one row in the lake's request log (route template,
+method, status, latency; see :class:`GuardMiddleware`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wardwatch.serve._cds_routes import cds_router
+from wardwatch.serve._cds_routes import HOOKS, cds_router
 from wardwatch.serve._guard import bearer
 from wardwatch.serve._json import json_response
 from wardwatch.serve._service import Outcome, Refused, Service
+from wardwatch.serve._sink import PredictionSink
 
 __all__ = ["create_app"]
 
@@ -89,37 +92,88 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorOut} for code in codes}
 
 
+UNLOGGED_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probes and scrapes: answered, counted in the metrics, kept out of the request log (they
+would swamp the volume and latency of the requests that matter)."""
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class GuardMiddleware:
     """Plain ASGI middleware (cheaper than ``@app.middleware``): refuses bodies over the size
-    limit with 413 before they are read, and counts requests and latency per route."""
+    limit with 413 before they are read, counts requests and latency per route, and queues
+    one request-log row per request (except :data:`UNLOGGED_ROUTES`) on ``log``.
 
-    def __init__(self, app: Any, *, limit: int, metrics: Any) -> None:
+    The row holds the route template, never the raw path, query, headers or body; the model
+    only when the path names one of ``models`` (a name typed into the URL that is not served
+    could be anything); the request id only as the service answered it (``X-Request-ID``).
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        limit: int,
+        metrics: Any,
+        log: PredictionSink | None = None,
+        models: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.limit = limit
         self.metrics = metrics
+        self.log = log
+        self.models = models
+        # CDS service ids are "<model>-<suffix>"
+        self._cds = {f"{m}-{suffix}": m for m in models for suffix in HOOKS}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        at = time.time()
         t0 = time.perf_counter()
-        status = {"code": 500}
-        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            response = _error(413, f"request body over {self.limit} bytes")
-            await response(scope, receive, send)
-            status["code"] = 413
-        else:
+        # status 500 unless a response starts: an exception escaping the app is answered
+        # 500 by Starlette's outermost middleware, and counted and logged here as such
+        status: dict[str, Any] = {"code": 500, "id": None}
+        try:
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+            if length is not None and (not length.isdigit() or int(length) > self.limit):
+                response = _error(413, f"request body over {self.limit} bytes")
+                await response(scope, receive, send)
+                status["code"] = 413
+            else:
 
-            async def sending(message: Any) -> None:
-                if message["type"] == "http.response.start":
-                    status["code"] = message["status"]
-                await send(message)
+                async def sending(message: Any) -> None:
+                    if message["type"] == "http.response.start":
+                        status["code"] = message["status"]
+                        for k, v in message.get("headers") or ():
+                            if k.lower() == b"x-request-id":
+                                status["id"] = v.decode("latin-1")
+                    await send(message)
 
-            await self.app(scope, receive, sending)
-        route = getattr(scope.get("route"), "path", "unmatched")
-        self.metrics.requests.labels(route, str(status["code"])).inc()
-        self.metrics.latency.labels(route).observe(time.perf_counter() - t0)
+                await self.app(scope, receive, sending)
+        finally:
+            elapsed = time.perf_counter() - t0
+            route = getattr(scope.get("route"), "path", "unmatched")
+            code = status["code"]
+            self.metrics.requests.labels(route, str(code)).inc()
+            self.metrics.latency.labels(route).observe(elapsed)
+            if self.log is not None and route not in UNLOGGED_ROUTES:
+                method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+                model = self._model(scope.get("path_params"))
+                self.log.put_request(
+                    (at, route, method, code, elapsed * 1000.0, model, status["id"])
+                )
+
+    def _model(self, params: Any) -> str | None:
+        """The served model a request's path names (None: none, or not a served one)."""
+        if not params:
+            return None
+        name = params.get("name")
+        if name is not None:
+            return name if name in self.models else None
+        sid = params.get("service_id")
+        return self._cds.get(sid) if sid is not None else None
 
 
 def _error(status: int, message: str, request_id: str | None = None, **headers: str) -> Response:
@@ -152,7 +206,13 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
     limit = service.settings.max_body_bytes
     metrics = service.metrics
 
-    app.add_middleware(GuardMiddleware, limit=limit, metrics=metrics)
+    app.add_middleware(
+        GuardMiddleware,
+        limit=limit,
+        metrics=metrics,
+        log=service.sink,
+        models=frozenset(service.hub.names),
+    )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:

@@ -1,4 +1,4 @@
-"""Prediction records written off the request path: audit events and the prediction log.
+"""Records written off the request path: audit events, the prediction log, the request log.
 
 Each prediction puts one :class:`Record` on a queue (constant time for the request). A
 writer thread takes what is queued, up to ``batch`` records or ``interval_s`` seconds, and
@@ -8,8 +8,17 @@ then the rows of the prediction log as one Parquet file in the lake
 :meth:`close` (called on shutdown, SIGTERM included) stops taking records and drains the
 queue, so a clean shutdown loses nothing.
 
+The same thread writes the request log (``requests/date=YYYY-MM-DD/part-*.parquet``,
+:data:`REQUEST_LOG_SCHEMA`): one :data:`RequestRow` tuple per HTTP request the service
+answers, appended by :meth:`PredictionSink.put_request` to a deque (one append, no lock
+taken by the request) and written at least every ``interval_s`` seconds, partitioned by
+the day of each row's ``at``. Service SLIs (volume, error rates, latency percentiles) are
+computed from it by :mod:`wardwatch.monitor._slis`.
+
 Rows hold no direct identifier: the patient appears only as a keyed pseudonym, features
-are the model's inputs (no names, no MRNs), and the caller by key id.
+are the model's inputs (no names, no MRNs), and the caller by key id. A request-log row
+holds the route template (``/v1/models/{name}/predict``), never the raw path, query,
+headers or body.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +41,7 @@ import pyarrow.parquet as pq
 
 from wardwatch.audit import AuditLog, PendingEvent
 
-__all__ = ["PREDICTION_LOG_SCHEMA", "PredictionSink", "Record"]
+__all__ = ["PREDICTION_LOG_SCHEMA", "REQUEST_LOG_SCHEMA", "PredictionSink", "Record", "RequestRow"]
 
 log = logging.getLogger("wardwatch.serve")
 
@@ -54,6 +64,28 @@ PREDICTION_LOG_SCHEMA = pa.schema(
     ]
 )
 """The prediction log's columns (``features`` is the model input as JSON)."""
+
+REQUEST_LOG_SCHEMA = pa.schema(
+    [
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("route", pa.string()),
+        ("method", pa.string()),
+        ("status", pa.int16()),
+        ("latency_ms", pa.float64()),
+        ("model", pa.string()),
+        ("request_id", pa.string()),
+    ]
+)
+"""The request log's columns: when the request arrived (UTC), its route template (or
+``unmatched``), HTTP method, response status, latency in milliseconds from arrival to the
+last byte sent, the served model it addressed (null when the route names none or the name
+is not served) and the service's request id (null when the response carries none)."""
+
+RequestRow = tuple[float, str, str, int, float, str | None, str | None]
+"""One request-log row as queued: ``(at, route, method, status, latency_ms, model,
+request_id)`` with ``at`` in seconds since the epoch (converted in the writer thread)."""
+
+_US = pa.timestamp("us", tz="UTC")
 
 
 @dataclass(frozen=True)
@@ -78,14 +110,20 @@ class PredictionSink:
     ) -> None:
         self.audit = audit
         self.folder = lake_dir / "predictions"
+        self.requests_folder = lake_dir / "requests"
         self.batch = batch
         self.interval_s = interval_s
+        self.max_queue = max_queue
         self._queue: queue.Queue[Record] = queue.Queue(maxsize=max_queue)
+        self._requests: deque[RequestRow] = deque()
+        self._requests_at = time.monotonic()
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wardwatch-sink", daemon=True)
         self.written = 0
         self.events = 0
         self.failures = 0
+        self.requests_written = 0
+        self.requests_dropped = 0
         self._thread.start()
 
     def put(self, record: Record) -> bool:
@@ -98,9 +136,22 @@ class PredictionSink:
             return False
         return True
 
+    def put_request(self, row: RequestRow) -> bool:
+        """Queue a request-log row (one deque append); False, and the row counted in
+        ``requests_dropped``, when the sink is closed or ``max_queue`` rows wait."""
+        if self._closed.is_set() or len(self._requests) >= self.max_queue:
+            self.requests_dropped += 1
+            return False
+        self._requests.append(row)
+        return True
+
     @property
     def pending(self) -> int:
         return self._queue.qsize()
+
+    @property
+    def requests_pending(self) -> int:
+        return len(self._requests)
 
     def _take(self, wait: float) -> list[Record]:
         """Up to ``batch`` records: waits for the first, then collects until the batch is
@@ -132,6 +183,52 @@ class PredictionSink:
             records = self._take(self.interval_s)
             if records:
                 self._write(records)
+            if len(self._requests) >= self.batch or (
+                self._requests and time.monotonic() - self._requests_at >= self.interval_s
+            ):
+                self._write_requests()
+        self._write_requests()  # closed: what the last requests appended
+
+    def _write_requests(self) -> None:
+        """Write the queued request rows, one file per day of ``at`` (errors are logged and
+        the rows counted as dropped: the writer thread must outlive a full disk)."""
+        self._requests_at = time.monotonic()
+        rows: list[RequestRow] = []
+        try:
+            while True:
+                rows.append(self._requests.popleft())
+        except IndexError:
+            pass
+        if not rows:
+            return
+        by_day: dict[int, list[RequestRow]] = {}
+        for row in rows:
+            by_day.setdefault(int(row[0] // 86400), []).append(row)
+        for day_rows in by_day.values():
+            try:
+                self._write_request_file(day_rows)
+            except Exception as exc:
+                log.error("request log write failed (%s)", type(exc).__name__)
+                self.requests_dropped += len(day_rows)
+            else:
+                self.requests_written += len(day_rows)
+
+    def _write_request_file(self, rows: list[RequestRow]) -> None:
+        at, route, method, status, latency, model, request_id = zip(*rows, strict=True)
+        micros = pa.array([round(t * 1_000_000) for t in at], pa.int64()).cast(_US)
+        table = pa.Table.from_arrays(
+            [
+                micros,
+                pa.array(route, pa.string()),
+                pa.array(method, pa.string()),
+                pa.array(status, pa.int16()),
+                pa.array(latency, pa.float64()),
+                pa.array(model, pa.string()),
+                pa.array(request_id, pa.string()),
+            ],
+            schema=REQUEST_LOG_SCHEMA,
+        )
+        self._publish(table, self.requests_folder, datetime.fromtimestamp(at[0], UTC))
 
     def _write(self, records: list[Record]) -> None:
         events = [r.event for r in records if r.event is not None]
@@ -152,15 +249,20 @@ class PredictionSink:
                 row["features"] = orjson.dumps(
                     row.get("features"), option=orjson.OPT_SORT_KEYS
                 ).decode()
+        table = pa.Table.from_pylist(rows, schema=PREDICTION_LOG_SCHEMA)
+        self._publish(table, self.folder, datetime.now(UTC))
+        self.written += len(rows)
+
+    @staticmethod
+    def _publish(table: pa.Table, root: Path, day: datetime) -> None:
+        """Write ``table`` as a new part file of ``root/date=<day>``."""
         now = datetime.now(UTC)
-        folder = self.folder / f"date={now:%Y-%m-%d}"
+        folder = root / f"date={day:%Y-%m-%d}"
         folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{now:%H%M%S%f}-{uuid.uuid4().hex[:8]}.parquet"
-        table = pa.Table.from_pylist(rows, schema=PREDICTION_LOG_SCHEMA)
         tmp = folder / f".{name}.tmp"
         pq.write_table(table, tmp)
         tmp.replace(folder / name)  # readers never see half a file
-        self.written += len(rows)
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop taking records and write everything queued (waits up to ``timeout``)."""
