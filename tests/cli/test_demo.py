@@ -45,6 +45,17 @@ def test_demo_runs_every_stage_and_says_where_things_are(tmp_path: Path) -> None
         assert d["serve"]["cds"]["status"] == 200
         assert d["serve"]["cds"]["card"]["indicator"] in ("info", "warning", "critical")
         assert d["serve"]["metrics_predictions"] == 4
+        mon = d["monitor"]
+        assert mon["glucose_switched"] > 0
+        assert mon["replayed"]["rows"] > 0
+        windows = mon["monitoring"]["windows"]
+        assert len(windows) == 7
+        # the silent unit switch from January 2026 (the fifth quarter) pages the data feed
+        switched = [a for w in windows[4:] for a in w["alerts"] if a["owner"] == "data-feed"]
+        assert any("glucose_last" in a["scope"] for a in switched)
+        rollback = mon["monitoring"]["rollback"]
+        assert rollback["triggered"] is True
+        assert rollback["action"] == "recommend"
     assert d["llm"]["summary"]["sentences"] > 0
     assert d["llm"]["summary"]["uncited"] == 0
     assert d["llm"]["eval"]["passed"] is True

@@ -49,7 +49,7 @@ def llm_demo(ws: Workspace, say: Callable[[str], None]) -> dict[str, Any]:
         to_junit_xml,
     )
 
-    say("[bold]10. LLM[/] a cited summary of one patient's notes; the sample evaluation gate")
+    say("[bold]11. LLM[/] a cited summary of one patient's notes; the sample evaluation gate")
     out: dict[str, Any] = {}
     log = AuditLog.from_workspace(ws)
     try:

@@ -32,6 +32,7 @@ from wardwatch.cli._common import (
     run_guarded,
 )
 from wardwatch.cli._demo_llm import llm_demo
+from wardwatch.cli._demo_monitor import monitor_demo
 from wardwatch.cli._demo_release import KEYS_FILE, release
 from wardwatch.cli._demo_serve import serve_demo
 from wardwatch.cli.evaluate import evaluate_test_split, format_estimate
@@ -155,9 +156,14 @@ def demo(
     else:
         say("[bold]9. serve[/] skipped: no version passed its gates to become champion")
 
+    if steps["registry"].get("champion"):
+        steps["monitor"] = run_guarded(
+            lambda: monitor_demo(ws, say, usecase, seed, patients), as_json=as_json
+        )
+
     steps["llm"] = run_guarded(lambda: llm_demo(ws, say), as_json=as_json)
 
-    say("[bold]11. a new feed arrives[/] with injected defects: quarantine and the gate stop it")
+    say("[bold]12. a new feed arrives[/] with injected defects: quarantine and the gate stop it")
     summaries.append(_ingest(ws, defects.out, say, as_json))
     steps["ingest"] = [s.to_dict() for s in summaries]
     steps["quarantine_by_reason"] = quarantine_counts(lake)
@@ -175,7 +181,7 @@ def demo(
     finally:
         log.store.dispose()
     steps["audit"] = verified.to_dict()
-    say(f"[bold]12. audit log[/] {verified.message}")
+    say(f"[bold]13. audit log[/] {verified.message}")
 
     steps["where"] = {
         "lake": str(ws.lake_dir),
@@ -315,6 +321,6 @@ def _save_report(ws: Workspace, summary: IngestSummary) -> Path:
 
 def _wipe(root: Path) -> None:
     """Remove what a demo wrote (state, settings and data), nothing else in the folder."""
-    for name in (".wardwatch", "data"):
+    for name in (".wardwatch", "data", "production"):
         shutil.rmtree(root / name, ignore_errors=True)
     (root / CONFIG_NAME).unlink(missing_ok=True)

@@ -11,6 +11,7 @@ from wardwatch.cli.evaluate import evaluate
 from wardwatch.cli.features import features_app
 from wardwatch.cli.ingest import ingest, quarantine_app
 from wardwatch.cli.llm import llm_app
+from wardwatch.cli.monitor import monitor_app
 from wardwatch.cli.quality import quality_app
 from wardwatch.cli.registry import registry_app
 from wardwatch.cli.serve import serve
@@ -55,6 +56,7 @@ app.command("evaluate")(evaluate)
 app.add_typer(registry_app, name="registry")
 app.add_typer(audit_app, name="audit")
 app.add_typer(llm_app, name="llm")
+app.add_typer(monitor_app, name="monitor")
 app.command("serve")(serve)
 app.command("demo")(demo)
 

@@ -223,6 +223,10 @@ def local_session(app_name: str = "wardwatch", **conf: str) -> SparkSession:
 
     # Otherwise Spark warns that the host name resolves to a loopback address.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (monitoring's per-window functions) must run this interpreter, which has
+    # pyarrow and wardwatch: an in-process context reads PYSPARK_PYTHON when it starts, while
+    # spark.pyspark.python in LOCAL_CONF is read by spark-submit only.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master("local[*]").appName(app_name)
     for key, value in {**LOCAL_CONF, **conf}.items():
         builder = builder.config(key, value)

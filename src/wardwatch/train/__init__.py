@@ -34,7 +34,12 @@ from wardwatch.train._result import (
     TrainingRun,
     prediction_column,
 )
-from wardwatch.train._run import train_usecase
+from wardwatch.train._run import (
+    REFERENCE_ARTIFACT,
+    REFERENCE_LABEL,
+    REFERENCE_RISK,
+    train_usecase,
+)
 from wardwatch.train._split import DROPPED, SPLITS, SplitCounts, SplitResult, temporal_split
 from wardwatch.train._tracking import workspace_tracking
 
@@ -42,6 +47,9 @@ __all__ = [
     "DEFAULTS",
     "DROPPED",
     "METRICS",
+    "REFERENCE_ARTIFACT",
+    "REFERENCE_LABEL",
+    "REFERENCE_RISK",
     "SELECTION_METRIC",
     "SPLITS",
     "CalibrationMethod",

@@ -51,7 +51,12 @@ from wardwatch.train._result import (
 from wardwatch.train._split import SPLITS, SplitResult, temporal_split
 from wardwatch.train._tracking import Tracker, model_signature, pip_requirements
 
-__all__ = ["train_usecase"]
+__all__ = ["REFERENCE_ARTIFACT", "REFERENCE_LABEL", "REFERENCE_RISK", "train_usecase"]
+
+REFERENCE_ARTIFACT = "monitor/reference.parquet"
+"""Each model run's monitoring reference (see :func:`_reference`), an MLflow artifact."""
+REFERENCE_RISK = "_risk"
+REFERENCE_LABEL = "_label"
 
 _MIN_CELL = 11  # a category rarer than this never appears in the logged input example
 
@@ -203,6 +208,12 @@ def train_usecase(
                         metrics=f.metrics,
                     )
                     tracker.log_files(child, files)
+                    ref_sha = tracker.log_table(
+                        child,
+                        _reference(frame, x, y, mask, f),
+                        REFERENCE_ARTIFACT,
+                    )
+                    tracker.log(child, tags={"wardwatch.reference_sha256": ref_sha})
                     uri, model_id = tracker.log_model(
                         child,
                         f.calibrated,
@@ -370,6 +381,23 @@ def _input_example(x_train: pd.DataFrame, features: list[FeatureSpec]) -> pd.Dat
     for f in features:
         out[f.name] = out[f.name].astype(object if f.categorical else np.float64)
     return out
+
+
+def _reference(
+    frame: pd.DataFrame, x: pd.DataFrame, y: np.ndarray, mask: dict[str, np.ndarray], f: _Fitted
+) -> pd.DataFrame:
+    """What monitoring compares production against: the held-out validation and test
+    periods (the rows no model was fitted or calibrated on): their model inputs, the model's
+    calibrated risk and the label, with the subgroup columns; no ids, no times."""
+    parts = []
+    for part, risk in (("validation", f.validation), ("test", f.test)):
+        rows = x.loc[mask[part]].reset_index(drop=True)
+        groups = frame.loc[mask[part], group_columns(frame)].reset_index(drop=True)
+        rows = pd.concat([rows, groups.astype(object)], axis=1)
+        rows[REFERENCE_RISK] = np.asarray(risk, dtype=np.float64)
+        rows[REFERENCE_LABEL] = np.asarray(y[mask[part]], dtype=np.int8)
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _predictions(

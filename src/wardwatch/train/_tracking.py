@@ -12,19 +12,23 @@ metrics, hashes, and artifacts without ids or per-patient times.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from wardwatch.core.workspace import Workspace
 from wardwatch.errors import ConfigError
@@ -218,6 +222,16 @@ class Tracker:
         """Log text artifacts: file name -> content."""
         for name, text in files.items():
             self._client.log_text(run_id, text, name)
+
+    def log_table(self, run_id: str, table: pd.DataFrame, name: str) -> str:
+        """Log ``table`` as a Parquet artifact ``name``; its SHA-256."""
+        with tempfile.TemporaryDirectory(prefix="wardwatch-artifact-") as tmp:
+            path = Path(tmp) / Path(name).name
+            table.to_parquet(path, index=False)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            folder = str(Path(name).parent)
+            self._client.log_artifact(run_id, str(path), None if folder == "." else folder)
+        return digest
 
     def log_model(
         self,

@@ -29,7 +29,7 @@ def test_glucose_unit_switch_is_explained_as_a_feed_problem() -> None:
     now = ob("feature.drift_score", "feature:glucose", 0.9, 1, drifted=True, detail=GLUCOSE)
     (c,) = evaluate_rules(RULES, [now], history=[prev])
     assert c.owner == "data-feed"
-    assert c.windows == 2
+    assert c.windows == 1  # drift verdicts page in the first window (no for_windows)
     assert c.why.startswith("data-feed owner: input drift, not a model problem.")
     assert (
         "values of glucose shifted ×18 with unchanged unit: a unit switch in the lab feed,"
@@ -37,7 +37,6 @@ def test_glucose_unit_switch_is_explained_as_a_feed_problem() -> None:
     )
     assert "×18.016 is glucose mg/dL↔mmol/L" in c.why
     assert "feature:glucose" in c.why
-    assert "2 consecutive windows" in c.why
     assert "reference median 5.6" in c.why
     assert c.fingerprint == fingerprint("feature-drift", "sepsis", "feature:glucose")
 
@@ -58,21 +57,24 @@ def test_known_conversion_factors() -> None:
 
 
 def test_for_windows_needs_consecutive_firing_windows() -> None:
+    rule = RULES.get("prediction-drift").model_copy(update={"for_windows": 2})
+    rules = [rule]
     now = ob("prediction.psi", "model", 0.3, 2)
-    assert evaluate_rules(RULES, [now]) == []  # prediction-drift needs 2 windows
+    assert evaluate_rules(rules, [now]) == []  # this rule needs 2 windows
     quiet = ob("prediction.psi", "model", 0.05, 1)
-    assert evaluate_rules(RULES, [now], history=[quiet]) == []
+    assert evaluate_rules(rules, [now], history=[quiet]) == []
     loud = ob("prediction.psi", "model", 0.25, 1)
     older_quiet = ob("prediction.psi", "model", 0.05, 0)
-    (c,) = evaluate_rules(RULES, [now], history=[older_quiet, loud])
+    (c,) = evaluate_rules(rules, [now], history=[older_quiet, loud])
     assert c.windows == 2
     assert c.name == "prediction-drift"
     assert c.owner == "model"
+    assert "2 consecutive windows" in c.why
     # a store query as history
-    (c2,) = evaluate_rules(RULES, [now], history=lambda o: [loud])
+    (c2,) = evaluate_rules(rules, [now], history=lambda o: [loud])
     assert c2.fingerprint == c.fingerprint
     # a backfill: the batch's earlier window is history, only the latest one is judged
-    (c3,) = evaluate_rules(RULES, [loud, now])
+    (c3,) = evaluate_rules(rules, [loud, now])
     assert c3.observation is now
 
 
@@ -87,13 +89,11 @@ def test_min_n_guard_and_rule_scope() -> None:
 
 def test_one_candidate_per_fingerprint() -> None:
     both = [
-        ob("feature.psi", "feature:age", 0.5, 1, drifted=True),
         ob("feature.drift_score", "feature:age", 0.5, 1, drifted=True),
+        ob("feature.drift_score", "feature:age", 0.7, 1, drifted=True),
     ]
-    history = [ob("feature.psi", "feature:age", 0.5, 0, drifted=True),
-               ob("feature.drift_score", "feature:age", 0.5, 0, drifted=True)]  # fmt: skip
-    (c,) = evaluate_rules(RULES, both, history=history)
-    assert c.observation.metric == "feature.psi"
+    (c,) = evaluate_rules(RULES, both)
+    assert c.observation is both[0]  # the first on a tie of windows
 
 
 def test_feed_alert_explains_model_alert_in_the_same_window() -> None:
@@ -103,7 +103,8 @@ def test_feed_alert_explains_model_alert_in_the_same_window() -> None:
     other_day = ob("latency.p99_ms", "service", 900, 5)
     out = evaluate_rules(RULES, [auc, feed, other_day])
     by_name = {c.name: c for c in out}
-    assert set(by_name) == {"feed-unit-switch", "realized-auroc-decay"}
+    assert set(by_name) == {"feed-unit-switch", "realized-auroc-decay", "latency-p99"}
+    assert by_name["latency-p99"].caused_by == ()  # another day, another owner
     model = by_name["realized-auroc-decay"]
     assert model.caused_by == ("feed-unit-switch on feed:labs.glucose",)
     assert model.why.endswith("Likely caused by feed-unit-switch on feed:labs.glucose.")

@@ -120,8 +120,8 @@ def test_window_kinds_and_globs() -> None:
     assert window_kind(obs(1, days=7)) == "weekly"
     assert window_kind(obs(1, days=30)) == "any"
     rules = load_rules()
-    o = Observation("feature.psi", "feature:glucose", 0.4, T0, T0 + timedelta(days=1), "m", 1,
-                    drifted=True, n=500)  # fmt: skip
+    o = Observation("feature.drift_score", "feature:glucose", 0.4, T0, T0 + timedelta(days=1),
+                    "m", 1, drifted=True, n=500)  # fmt: skip
     assert rules.get("feature-drift").matches(o)
     assert not rules.get("prediction-drift").matches(o)
     assert not rules.get("feature-drift").enough_rows(
