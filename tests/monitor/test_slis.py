@@ -17,7 +17,8 @@ from tests.serve.conftest import USECASE, ServedWs, start_server, stop_server
 from tests.serve.conftest import served_ws as served_ws
 from tests.serve.conftest import trained as trained
 
-from wardwatch.monitor._slis import SCORING_ROUTES, service_slis, wilson_interval, window_files
+from wardwatch.monitor._log import window_files
+from wardwatch.monitor._slis import SCORING_ROUTES, service_slis, wilson_interval
 from wardwatch.serve._cds_routes import FEEDBACK_SCHEMA
 from wardwatch.serve._sink import PREDICTION_LOG_SCHEMA, REQUEST_LOG_SCHEMA
 

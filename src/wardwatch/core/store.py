@@ -6,9 +6,9 @@ small functions of its own. ``create_all`` is idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -99,6 +99,25 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    _ensured: ClassVar[set[tuple[str, str]]] = set()
+
+    def ensure(self, tables: Sequence[sa.Table], what: str) -> None:
+        """Create ``tables`` if missing (a workspace made before they existed), once per
+        store and process, so that a hot path pays one set lookup; ``what`` names them in
+        the error (e.g. "the registry tables")."""
+        key = (self.url, ",".join(t.name for t in tables))
+        if key in Store._ensured:
+            return
+        try:
+            METADATA.create_all(self.engine, tables=list(tables))
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot create {what}",
+                found=str(exc.orig).splitlines()[0] if exc.orig else "error",
+                hint="check [store] url in wardwatch.toml or WARDWATCH_STORE_URL",
+            ) from None
+        Store._ensured.add(key)
 
     def create_all(self) -> None:
         """Create every declared table that does not exist yet."""

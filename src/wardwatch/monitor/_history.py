@@ -15,13 +15,11 @@ import orjson
 import sqlalchemy as sa
 
 from wardwatch.core.store import METADATA, Store
-from wardwatch.errors import StoreError
 from wardwatch.monitor._observation import Observation
 
 __all__ = ["OBSERVATIONS", "load_history", "save_window"]
 
 _TS = sa.DateTime(timezone=True)
-_ENSURED: set[str] = set()
 
 OBSERVATIONS = sa.Table(
     "monitor_observations",
@@ -46,17 +44,7 @@ OBSERVATIONS = sa.Table(
 
 
 def _ensure(store: Store) -> None:
-    if store.url in _ENSURED:
-        return
-    try:
-        METADATA.create_all(store.engine, tables=[OBSERVATIONS])
-    except sa.exc.OperationalError as exc:
-        raise StoreError(
-            "cannot create the monitoring table",
-            found=str(exc.orig).splitlines()[0] if exc.orig else "error",
-            hint="check [store] url in wardwatch.toml or WARDWATCH_STORE_URL",
-        ) from None
-    _ENSURED.add(store.url)
+    store.ensure([OBSERVATIONS], "the monitoring table")
 
 
 def _num(x: float | None) -> float | None:

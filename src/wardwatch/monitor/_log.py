@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -24,6 +24,7 @@ __all__ = [
     "log_span",
     "read_window",
     "versions_in_log",
+    "window_files",
     "windows",
 ]
 
@@ -77,17 +78,21 @@ def windows(start: datetime, end: datetime, size: timedelta) -> list[Window]:
     return out
 
 
-def _day_folders(lake_dir: Path, window: Window) -> list[str]:
-    root = lake_dir / _TABLE
-    day: date = window.start.date()
-    last = (window.end - timedelta(microseconds=1)).date()
-    out = []
+def window_files(root: Path, start: datetime, end: datetime) -> list[str]:
+    """Parquet files of ``root/date=YYYY-MM-DD`` folders that may hold rows of ``[start,
+    end)``: the window's UTC days and the day after (a row is filed by the day it was
+    written, which can follow its time). Files being written (``.*.tmp``) are never read."""
+    if not root.is_dir():
+        return []
+    first, last = start.date(), (end - timedelta(microseconds=1)).date() + timedelta(days=1)
+    files: list[str] = []
+    day = first
     while day <= last:
         folder = root / f"date={day:%Y-%m-%d}"
-        if any(folder.glob("part-*.parquet")):
-            out.append(str(folder / "part-*.parquet"))
+        if folder.is_dir():
+            files.extend(str(p) for p in sorted(folder.glob("*.parquet")))
         day += timedelta(days=1)
-    return out
+    return files
 
 
 def _literal(text: str) -> str:
@@ -105,7 +110,7 @@ def read_window(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> LogWindow:
     """The rows of ``model`` version ``version`` scored in ``window`` (see :class:`LogWindow`)."""
-    files = _day_folders(lake_dir, window)
+    files = window_files(lake_dir / _TABLE, window.start, window.end)
     cols = [
         *(
             f"TRY_CAST(json_extract(features, {_literal('$.' + _json_key(f))}) AS DOUBLE) "

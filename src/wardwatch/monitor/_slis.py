@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from wardwatch.monitor._log import window_files
 from wardwatch.monitor._observation import Observation
 from wardwatch.serve._cds_routes import HOOKS
 
@@ -39,7 +40,6 @@ __all__ = [
     "ServiceSLIs",
     "service_slis",
     "wilson_interval",
-    "window_files",
 ]
 
 SCORING_ROUTES: tuple[str, ...] = ("/v1/models/{name}/predict", "/cds-services/{service_id}")
@@ -242,22 +242,6 @@ def _utc(when: datetime, what: str) -> datetime:
     if not isinstance(when, datetime):
         raise TypeError(f"{what} must be a datetime, not {type(when).__name__}")
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def window_files(root: Path, start: datetime, end: datetime) -> list[str]:
-    """Parquet files of ``root/date=YYYY-MM-DD`` folders that may hold rows of ``[start,
-    end)``: the window's UTC days and the day after (rows are written after their ``at``)."""
-    if not root.is_dir():
-        return []
-    first, last = start.date(), (end - timedelta(microseconds=1)).date() + timedelta(days=1)
-    files: list[str] = []
-    day = first
-    while day <= last:
-        folder = root / f"date={day:%Y-%m-%d}"
-        if folder.is_dir():
-            files.extend(str(p) for p in sorted(folder.glob("*.parquet")))
-        day += timedelta(days=1)
-    return files
 
 
 def service_slis(

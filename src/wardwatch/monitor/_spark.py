@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from wardwatch.monitor._drift import ReferenceProfile
 from wardwatch.monitor._estimate import estimate_performance
-from wardwatch.monitor._log import Window, windows
+from wardwatch.monitor._log import Window, window_files, windows
 from wardwatch.monitor._observation import Observation
 from wardwatch.monitor._window import drift_observations
 
@@ -133,18 +133,6 @@ def _micros(t: datetime) -> int:
     return (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
-def _day_globs(root: Path, start: datetime, end: datetime) -> list[str]:
-    """``root/date=YYYY-MM-DD/part-*.parquet`` for each day of ``[start, end)`` with files."""
-    out = []
-    day, last = start.date(), (end - timedelta(microseconds=1)).date()
-    while day <= last:
-        folder = root / f"date={day:%Y-%m-%d}"
-        if any(folder.glob("part-*.parquet")):
-            out.append(str(folder / "part-*.parquet"))
-        day += timedelta(days=1)
-    return out
-
-
 def _number(text: Column) -> Column:
     """A JSON value's text as a double, as DuckDB's ``TRY_CAST(json AS DOUBLE)`` reads it:
     numbers and numeric strings as numbers, ``true``/``false`` as 1/0, anything else null."""
@@ -233,7 +221,7 @@ def spark_drift(
     )  # fmt: skip
     empty = pa.table({"risk": pa.array([], pa.float64())})
     result = [measure(empty, w) for w in spans]
-    globs = _day_globs(Path(predictions_path), spans[0].start, spans[-1].end) if spans else []
+    globs = window_files(Path(predictions_path), spans[0].start, spans[-1].end) if spans else []
     if not globs:
         return result
     rows = _window_rows(

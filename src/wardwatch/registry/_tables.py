@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wardwatch.core.store import METADATA, Store
-from wardwatch.errors import StoreError
 
 __all__ = [
     "ALIAS_EVENTS",
@@ -129,23 +128,10 @@ _TABLES = [IDENTITIES, IDENTITY_SCOPES, MODEL_VERSIONS, GATE_RESULTS, APPROVALS,
 _LOCK_KEY = 0x77_61_72_64_72_65_67  # "wardreg": the advisory lock registry writes take
 
 
-_ENSURED: set[str] = set()
-
-
 def ensure_tables(store: Store) -> None:
     """Create the registry's tables if missing (a workspace made before they existed); once
     per store and process, so that authenticating a request costs one query."""
-    if store.url in _ENSURED:
-        return
-    try:
-        METADATA.create_all(store.engine, tables=_TABLES)
-    except sa.exc.OperationalError as exc:
-        raise StoreError(
-            "cannot create the registry tables",
-            found=str(exc.orig).splitlines()[0] if exc.orig else "error",
-            hint="check [store] url in wardwatch.toml or WARDWATCH_STORE_URL",
-        ) from None
-    _ENSURED.add(store.url)
+    store.ensure(_TABLES, "the registry tables")
 
 
 def lock(conn: Connection) -> None:

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wardwatch.core.store import METADATA, Store
-from wardwatch.errors import StoreError
 
 __all__ = ["ALERTS", "ensure_tables", "lock"]
 
@@ -71,23 +70,12 @@ ALERTS = sa.Table(
 )
 
 _LOCK_KEY = 0x77_61_72_64_61_6C_72  # "wardalr": the advisory lock alert writers take
-_ENSURED: set[str] = set()
 
 
 def ensure_tables(store: Store) -> None:
     """Create the alert table if missing (a workspace made before it existed); once per
     store and process."""
-    if store.url in _ENSURED:
-        return
-    try:
-        METADATA.create_all(store.engine, tables=[ALERTS])
-    except sa.exc.OperationalError as exc:
-        raise StoreError(
-            "cannot create the alert table",
-            found=str(exc.orig).splitlines()[0] if exc.orig else "error",
-            hint="check [store] url in wardwatch.toml or WARDWATCH_STORE_URL",
-        ) from None
-    _ENSURED.add(store.url)
+    store.ensure([ALERTS], "the alert table")
 
 
 def lock(conn: Connection) -> None:
