@@ -8,6 +8,8 @@ VENV := .venv
 RUN := $(UV) run --locked --no-sync
 # loadgroup: tests marked xdist_group("spark") share one worker and one Spark session
 PYTEST_ARGS ?= -n 2 --dist loadgroup
+# property tests on fixed examples in CI (tests/conftest.py); `make test HYPOTHESIS_PROFILE=default` explores
+HYPOTHESIS_PROFILE ?= ci
 
 .PHONY: env system-deps demo test test-fast lint typecheck bench clean
 
@@ -35,7 +37,7 @@ typecheck: env
 	$(RUN) mypy
 
 test: env system-deps lint typecheck  ## everything CI runs
-	$(RUN) pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(RUN) pytest $(PYTEST_ARGS)
 
 test-fast: env
 	$(RUN) pytest -x -q -m "not slow and not postgres and not spark"
