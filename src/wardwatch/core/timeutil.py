@@ -11,9 +11,16 @@ a time without a zone is taken as UTC.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
-__all__ = ["normalize_date", "normalize_datetime", "normalize_hl7_datetime"]
+__all__ = ["as_utc", "normalize_date", "normalize_datetime", "normalize_hl7_datetime"]
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime: a naive one is taken to be UTC already (SQLite
+    hands stored timestamps back naive), an aware one is converted."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 _FHIR = re.compile(
     r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2})"

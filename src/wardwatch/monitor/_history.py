@@ -15,6 +15,7 @@ import orjson
 import sqlalchemy as sa
 
 from wardwatch.core.store import METADATA, Store
+from wardwatch.core.timeutil import as_utc
 from wardwatch.monitor._observation import Observation
 
 __all__ = ["OBSERVATIONS", "load_history", "save_window"]
@@ -124,8 +125,8 @@ def load_history(
                 metric=r.metric,
                 scope=r.scope,
                 value=float("nan") if r.value is None else r.value,
-                window_start=_utc(r.window_start),
-                window_end=_utc(r.window_end),
+                window_start=as_utc(r.window_start),
+                window_end=as_utc(r.window_end),
                 model=r.model,
                 version=r.version,
                 lower=r.lower,
@@ -136,7 +137,3 @@ def load_history(
             )
         )
     return [out[k] for k in sorted(out)]
-
-
-def _utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)

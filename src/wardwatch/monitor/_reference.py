@@ -13,6 +13,7 @@ flag rate and prevalence. It is downloaded once and kept in
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -24,11 +25,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from wardwatch.core.workspace import Workspace
-from wardwatch.errors import ConfigError, InputError
-from wardwatch.features import UseCase, parse_usecase
+from wardwatch.errors import InputError
+from wardwatch.features import UseCase
 from wardwatch.registry import Identity, Registry
 from wardwatch.registry._mlflow import mlflow_client
-from wardwatch.serve._loaded import thresholds
+from wardwatch.serve._loaded import version_spec
 from wardwatch.train import REFERENCE_ARTIFACT, REFERENCE_LABEL, REFERENCE_RISK
 
 __all__ = ["Reference", "load_reference"]
@@ -91,18 +92,14 @@ def load_reference(
     operating_point: str | None = None,
 ) -> Reference:
     """The reference of version ``version`` (a number or an alias) of ``name``."""
-    mv = registry.version(name, version, identity=_READER)
-    spec = (mv.lineage.get("usecase_spec") or {}).get("spec")
-    if spec is None:
-        raise ConfigError("the version's lineage holds no use case", record=f"{name}@{mv.version}")
-    usecase = parse_usecase(spec, f"{name}@{mv.version}")
-    evaluation = registry.evidence(name, mv.version, identity=_READER).evaluation
-    t, _high, point = thresholds(evaluation.data if evaluation else None, operating_point)
+    mv, usecase, (t, _high, point) = version_spec(
+        registry, name, version, reader=_READER, operating_point=operating_point
+    )
     cache = ws.state_dir / "monitor" / "reference" / f"{name}-v{mv.version}.parquet"
     if not cache.exists():
         _download(registry, mv.run_id, cache, f"{name}@{mv.version}")
     data = cache.read_bytes()
-    frame = pd.read_parquet(cache)
+    frame = pd.read_parquet(io.BytesIO(data))
     missing = [
         c
         for c in [*(f.name for f in usecase.features), REFERENCE_RISK, REFERENCE_LABEL]

@@ -111,10 +111,9 @@ class MonitorRun:
 
 def _outcomes(ws: Workspace, ref: Reference) -> Outcomes | None:
     folder = featureset_dir(ws.state_dir, ref.usecase.name)
-    try:
-        fs = FeatureSet.load(folder)
-    except Exception:
-        return None
+    if not folder.is_dir():
+        return None  # no feature set yet: no outcomes to join
+    fs = FeatureSet.load(folder)
     return Outcomes.from_frame(fs.frame, ws.secret(), ref.usecase.label.window_days)
 
 

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from wardwatch.core.timeutil import as_utc
 from wardwatch.monitor._log import window_files
 from wardwatch.monitor._observation import Observation
 from wardwatch.serve._cds_routes import HOOKS
@@ -241,7 +242,7 @@ class ServiceSLIs:
 def _utc(when: datetime, what: str) -> datetime:
     if not isinstance(when, datetime):
         raise TypeError(f"{what} must be a datetime, not {type(when).__name__}")
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return as_utc(when)
 
 
 def service_slis(

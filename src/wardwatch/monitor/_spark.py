@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from wardwatch.core.timeutil import as_utc
 from wardwatch.monitor._drift import ReferenceProfile
 from wardwatch.monitor._estimate import estimate_performance
 from wardwatch.monitor._log import Window, window_files, windows
@@ -124,11 +125,6 @@ def _rows(index: int, observations: Sequence[Observation]) -> pa.Table:
     return pa.Table.from_pydict(cols, schema=OBSERVATION_SCHEMA)
 
 
-def _utc(t: datetime) -> datetime:
-    """``t`` as an aware UTC datetime (a naive one is taken to be UTC already)."""
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-
-
 def _micros(t: datetime) -> int:
     return (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
@@ -214,7 +210,7 @@ def spark_drift(
     """
     if window <= timedelta(0):
         raise ValueError(f"window: expected a positive length, found {window}")
-    spans = windows(_utc(start), _utc(end), window)
+    spans = windows(as_utc(start), as_utc(end), window)
     measure = partial(
         window_observations, profile, model=model, version=version,
         threshold=threshold, alpha=alpha, seed=seed, n_draws=n_draws, codes=codes,

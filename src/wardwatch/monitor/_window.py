@@ -99,10 +99,9 @@ def observe_window(ctx: WindowContext, lw: LogWindow) -> list[Observation]:
 def _drift(ctx: WindowContext, lw: LogWindow) -> list[Observation]:
     ref = ctx.reference
     codes = {f.name: str(f.code) for f in ref.usecase.features if getattr(f, "code", None)}
-    table = lw.table.select([*ref.numeric, *ref.categorical])
     return drift_observations(
         ctx.profile,
-        table,
+        lw.table,  # drift_observations takes the profiled columns
         lw.window,
         lw.model,
         lw.version,

@@ -172,6 +172,21 @@ def thresholds(
     return t, (high if high > t else min(1.0, t * 2)), str(chosen.get("name"))
 
 
+def version_spec(
+    registry: Any, name: str, ref: int | str, *, reader: Any, operating_point: str | None = None
+) -> tuple[Any, UseCase, tuple[float, float, str]]:
+    """Version ``ref`` of ``name`` as approved: its registry record, the use case of its
+    lineage and :func:`thresholds` of its evaluation report, read as ``reader`` (an
+    :class:`~wardwatch.registry.Identity` that may view the registry)."""
+    mv = registry.version(name, ref, identity=reader)
+    spec = (mv.lineage.get("usecase_spec") or {}).get("spec")
+    if spec is None:
+        raise ConfigError("the version's lineage holds no use case", record=f"{name}@{mv.version}")
+    usecase = parse_usecase(spec, f"{name}@{mv.version}")
+    evaluation = registry.evidence(name, mv.version, identity=reader).evaluation
+    return mv, usecase, thresholds(evaluation.data if evaluation else None, operating_point)
+
+
 def load_version(
     registry: Any, name: str, ref: int | str, *, operating_point: str | None = None
 ) -> ServedModel:
@@ -181,14 +196,10 @@ def load_version(
     from wardwatch.registry._mlflow import mlflow_client
     from wardwatch.train._tracking import import_mlflow
 
-    reader = Identity("wardwatch-serve", "viewer")
-    mv = registry.version(name, ref, identity=reader)
-    spec = (mv.lineage.get("usecase_spec") or {}).get("spec")
-    if spec is None:
-        raise ConfigError("the version's lineage holds no use case", record=f"{name}@{mv.version}")
-    usecase = parse_usecase(spec, f"{name}@{mv.version}")
-    evaluation = registry.evidence(name, mv.version, identity=reader).evaluation
-    t, high, point = thresholds(evaluation.data if evaluation else None, operating_point)
+    mv, usecase, (t, high, point) = version_spec(
+        registry, name, ref, reader=Identity("wardwatch-serve", "viewer"),
+        operating_point=operating_point,
+    )  # fmt: skip
     mlflow = import_mlflow()
     try:
         # the block sets MLflow's process-wide tracking URI and restores it afterwards

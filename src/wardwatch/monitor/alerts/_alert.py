@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
+from wardwatch.core.timeutil import as_utc
 from wardwatch.errors import WardwatchError
 from wardwatch.monitor._observation import Owner
 from wardwatch.monitor.alerts._rules import Severity
@@ -26,16 +27,11 @@ class AlertError(WardwatchError):
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else aware(value).astimezone(UTC).isoformat()
+    return None if value is None else as_utc(value).isoformat()
 
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands timestamps back naive (always written in UTC)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,9 @@ from sqlalchemy.engine import Connection
 
 from wardwatch.audit import AuditLog, PendingEvent
 from wardwatch.core.store import Store
+from wardwatch.core.timeutil import as_utc
 from wardwatch.core.workspace import Workspace
-from wardwatch.monitor.alerts._alert import Action, Alert, AlertError, aware
+from wardwatch.monitor.alerts._alert import Action, Alert, AlertError
 from wardwatch.monitor.alerts._evaluate import AlertCandidate
 from wardwatch.monitor.alerts._routes import routes_for_workspace
 from wardwatch.monitor.alerts._sinks import Router
@@ -66,7 +67,7 @@ class Raised:
 
 def _alert(m: Any) -> Alert:
     def ts(v: datetime | None) -> datetime | None:
-        return None if v is None else aware(v)
+        return None if v is None else as_utc(v)
 
     data = {c.name: m[c.name] for c in ALERTS.columns}
     data["caused_by"] = tuple(json.loads(data["caused_by"] or "[]"))
@@ -183,7 +184,7 @@ class AlertBook:
                 _A.fingerprint == c.fingerprint, _A.status == "resolved"
             )
         ).scalar()
-        cooling = last_resolved is not None and aware(last_resolved) + self.cooldown > now
+        cooling = last_resolved is not None and as_utc(last_resolved) + self.cooldown > now
         new_id = conn.execute(
             ALERTS.insert().values(
                 fingerprint=c.fingerprint,
