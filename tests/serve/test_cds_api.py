@@ -127,8 +127,10 @@ def test_a_card_from_the_prefetch(
     assert card["indicator"] in ("info", "warning", "critical")
     assert card["source"]["label"].startswith(f"wardwatch {USECASE} v")
     assert "%" in card["detail"]
-    assert card["links"][0]["url"].startswith("https://ww.example.org/models/")
-    uuid.UUID(card["uuid"])
+    # the card links to the dashboard's triage view of this prediction
+    assert card["links"][0]["url"] == (
+        f"https://ww.example.org/triage?request_id={uuid.UUID(card['uuid']).hex}"
+    )
     # the prediction log knows the patient only by pseudonym
     stop_server(cds)  # drain
     rows = ds.dataset(served_ws.ws.lake_dir / "predictions", partitioning="hive").to_table()

@@ -30,6 +30,7 @@ from wardwatch.monitor._drift import (
     drift_report,
 )
 from wardwatch.monitor._estimate import EstimatedPerformance, estimate_performance
+from wardwatch.monitor._history import load_history, load_observations
 from wardwatch.monitor._labels import Outcomes, join_outcomes
 from wardwatch.monitor._log import LogWindow, Window, read_window, windows
 from wardwatch.monitor._observation import Observation, Owner
@@ -85,6 +86,8 @@ __all__ = [
     "evaluate_rollback",
     "evaluate_rules",
     "join_outcomes",
+    "load_history",
+    "load_observations",
     "load_reference",
     "load_rollback_policy",
     "load_rules",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from wardwatch.core.store import METADATA, Store
 from wardwatch.core.timeutil import as_utc
 from wardwatch.monitor._observation import Observation
 
-__all__ = ["OBSERVATIONS", "load_history", "save_window"]
+__all__ = ["OBSERVATIONS", "load_history", "load_observations", "save_window"]
 
 _TS = sa.DateTime(timezone=True)
 
@@ -120,20 +121,49 @@ def load_history(
         ).all()
     out: dict[datetime, list[Observation]] = {}
     for r in rows:
-        out.setdefault(r.window_start, []).append(
-            Observation(
-                metric=r.metric,
-                scope=r.scope,
-                value=float("nan") if r.value is None else r.value,
-                window_start=as_utc(r.window_start),
-                window_end=as_utc(r.window_end),
-                model=r.model,
-                version=r.version,
-                lower=r.lower,
-                upper=r.upper,
-                drifted=r.drifted,
-                n=r.n,
-                detail=orjson.loads(r.detail),
-            )
-        )
+        out.setdefault(r.window_start, []).append(_observation(r))
     return [out[k] for k in sorted(out)]
+
+
+def _observation(r: Any) -> Observation:
+    return Observation(
+        metric=r.metric,
+        scope=r.scope,
+        value=float("nan") if r.value is None else r.value,
+        window_start=as_utc(r.window_start),
+        window_end=as_utc(r.window_end),
+        model=r.model,
+        version=r.version,
+        lower=r.lower,
+        upper=r.upper,
+        drifted=r.drifted,
+        n=r.n,
+        detail=orjson.loads(r.detail),
+    )
+
+
+def load_observations(
+    store: Store,
+    model: str,
+    *,
+    version: int | None = None,
+    metrics: Sequence[str] | None = None,
+    scope_prefix: str | None = None,
+    limit: int = 20_000,
+) -> list[Observation]:
+    """Stored observations of ``model`` (one ``version``, or all), oldest window first:
+    only the given ``metrics`` and scopes starting with ``scope_prefix`` when given, at most
+    ``limit`` rows (the newest). What the dashboard draws over time."""
+    _ensure(store)
+    c = OBSERVATIONS.c
+    query = sa.select(OBSERVATIONS).where(c.model == model)
+    if version is not None:
+        query = query.where(c.version == version)
+    if metrics is not None:
+        query = query.where(c.metric.in_(list(metrics)))
+    if scope_prefix is not None:
+        query = query.where(c.scope.startswith(scope_prefix, autoescape=True))
+    query = query.order_by(c.window_start.desc(), c.id.desc()).limit(limit)
+    with store.begin() as conn:
+        rows = conn.execute(query).all()
+    return [_observation(r) for r in reversed(rows)]

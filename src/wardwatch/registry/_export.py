@@ -48,17 +48,19 @@ def card_for(
 
     ``statements`` (a YAML file or a mapping, keys of ``STATEMENT_KEYS``) are what a person
     wrote for the attributes no artifact can fill; without them those attributes are marked
-    as needing a person. Raises :class:`~wardwatch.registry.RegistryError` for an unknown
-    version and :class:`~wardwatch.registry.ForbiddenError` for a clinician key.
+    as needing a person. Every role may read a card (``registry.show``: the clinicians who
+    act on the model's output are who its HTI-1 source attributes are for). Raises
+    :class:`~wardwatch.registry.RegistryError` for an unknown version.
     """
-    return _card(reg, *_gather(reg, name, ref, identity), statements)
+    return _card(reg, *_gather(reg, name, ref, identity, "registry.show"), statements)
 
 
 def _gather(
-    reg: Registry, name: str, ref: int | str, identity: Identity
+    reg: Registry, name: str, ref: int | str, identity: Identity, action: str
 ) -> tuple[dict[str, Any], Evidence]:
-    """What a card and a bundle are made of: the version as shown, and its reports."""
-    reg._authorize(identity, "registry.export", f"model:{name}@{ref}")
+    """What a card and a bundle are made of: the version as shown, and its reports
+    (``action`` is the permission the caller needs)."""
+    reg._authorize(identity, action, f"model:{name}@{ref}")
     shown = reg.show(name, ref, identity=identity)
     return shown, reg.evidence(name, shown["version"], identity=identity)
 
@@ -118,7 +120,7 @@ def export_evidence(
     Returns the zip's path, the card in it, and a summary (``sha256`` of the zip, number of
     audit events proved, whether the CHAI XML validated). The export is audited.
     """
-    shown, evidence = _gather(reg, name, ref, identity)
+    shown, evidence = _gather(reg, name, ref, identity, "registry.export")
     card = _card(reg, shown, evidence, statements)
     version = int(shown["version"])
     reports = {k: d.text.encode("utf-8") for k, d in evidence.docs().items() if d is not None}

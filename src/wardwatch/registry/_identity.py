@@ -47,6 +47,7 @@ __all__ = [
     "Identity",
     "IdentityRecord",
     "Role",
+    "active_identity",
     "authenticate",
     "bootstrap_admin",
     "create_identity",
@@ -243,6 +244,24 @@ def authenticate(store: Store, api_key: str | None) -> Identity:
             found=f"revoked at {_iso(row.revoked_at)}",
             hint="ask an admin for a new key",
         )
+    return Identity(name=row.name, role=row.role, key_id=key_id, models=models or None)
+
+
+def active_identity(store: Store, key_id: str) -> Identity | None:
+    """The identity of key ``key_id`` while it is active, None when unknown or revoked.
+
+    For sessions that authenticated with the key earlier (the dashboard's cookie holds the
+    key id, never the key): a revoked key ends its sessions at their next request.
+    """
+    ensure_tables(store)
+    with store.begin() as conn:
+        row = conn.execute(sa.select(IDENTITIES).where(IDENTITIES.c.key_id == key_id)).first()
+        scope = conn.execute(
+            sa.select(IDENTITY_SCOPES.c.model).where(IDENTITY_SCOPES.c.key_id == key_id)
+        ).scalars()
+        models = tuple(sorted(scope))
+    if row is None or row.revoked_at is not None:
+        return None
     return Identity(name=row.name, role=row.role, key_id=key_id, models=models or None)
 
 

@@ -263,6 +263,13 @@ class Registry(AliasMixin, ReviewMixin, LineageMixin):
             },
         }
 
+    def names(self) -> list[str]:
+        """Every model with at least one registered version, sorted (no permission needed:
+        the names alone are what a viewer's overview lists; their contents are checked)."""
+        with self.store.begin() as conn:
+            rows = conn.execute(sa.select(MODEL_VERSIONS.c.name).distinct()).scalars()
+            return sorted(rows)
+
     def alias_versions(self, name: str) -> dict[str, int | None]:
         """Where ``name``'s protected aliases point now, by wardwatch's record (one cheap
         query; the scoring service polls it to follow promotions and rollbacks)."""

@@ -203,6 +203,7 @@ def create_app(service: Service, *, manage: bool = True) -> FastAPI:
         "FHIR RiskAssessment output. Every prediction is audited.",
         lifespan=lifespan,
     )
+    app.state.service = service  # the dashboard (wardwatch.web) reads the same registry
     limit = service.settings.max_body_bytes
     metrics = service.metrics
 

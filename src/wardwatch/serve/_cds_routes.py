@@ -196,8 +196,8 @@ def cds_router(service: Service, verifier: JwtVerifier | None) -> APIRouter:
             factors=[f.to_dict() for f in p.factors],
             source_label=f"wardwatch {served.name} v{served.version}",
             source_url=None,
-            dashboard_url=(
-                f"{settings.dashboard_url.rstrip('/')}/models/{served.name}"
+            dashboard_url=(  # the dashboard's triage view of this very prediction
+                f"{settings.dashboard_url.rstrip('/')}/triage?request_id={out.request_id}"
                 if settings.dashboard_url
                 else None
             ),

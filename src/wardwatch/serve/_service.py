@@ -53,7 +53,8 @@ class ServeSettings:
         rate, burst: requests a second per key, and the burst allowed (0: no limit).
         poll_s: how often the registry's aliases are checked.
         public_url: the service's URL as clients see it (CDS Hooks ``aud``, links).
-        dashboard_url: where cards link to (None: no link).
+        dashboard_url: the dashboard's base URL (``.../ui``); a CDS card links to its
+            triage view of the card's prediction (None: no link).
         top_factors: contributing factors returned per prediction.
         cds_issuers: EHRs allowed to call the CDS Hooks services
             (:class:`~wardwatch.serve._jwt.TrustedIssuer`); none: every hook call is 401.
