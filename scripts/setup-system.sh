@@ -3,6 +3,8 @@
 #   PostgreSQL (the store's tests run a throwaway cluster)
 #   a Java 17+ runtime (the quality gate's Spark engine; pyspark runs `java` from the PATH,
 #   or $JAVA_HOME/bin/java when JAVA_HOME is set)
+#   Chromium (the dashboard's end-to-end tests drive Debian's headless Chromium with
+#   Playwright; $CHROMIUM overrides where it is)
 # Idempotent: does nothing when everything is already there. Run as root (CI), or as a user
 # who may sudo; otherwise it prints the command to run and fails.
 set -euo pipefail
@@ -49,6 +51,12 @@ java_ok() {
 }
 
 find_pg_bin >/dev/null || need+=(postgresql)
+chromium_bin() {
+  if [ -n "${CHROMIUM:-}" ]; then echo "$CHROMIUM"; else command -v chromium 2>/dev/null || true; fi
+}
+# fonts-liberation: with --no-install-recommends Chromium gets no fonts, and the e2e tests'
+# screenshots would show empty boxes for text
+[ -n "$(chromium_bin)" ] && [ -x "$(chromium_bin)" ] || need+=(chromium fonts-liberation)
 # Install only when the PATH has no recent java (a stale JAVA_HOME is reported at the end).
 java_ok "$(java_bin)" || java_ok "$(command -v java 2>/dev/null || true)" || need+=("$JAVA_PKG")
 
@@ -77,6 +85,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 echo "setup-system: PostgreSQL binaries in $(find_pg_bin)"
+echo "setup-system: Chromium at $(chromium_bin)"
 if java_ok "$(java_bin)"; then
   echo "setup-system: Java $(java_major "$(java_bin)") at $(java_bin)"
 else

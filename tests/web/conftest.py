@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ class Dash:
     """Registered version by model kind: logreg (champion), lgbm (awaiting approval)."""
     patient: str
     """A patient id (as the EHR knows it) with predictions in the log."""
-    frame: pd.DataFrame
+    frame: pd.DataFrame = field(repr=False)
 
     def key(self, role: str) -> str:
         return self.keys[ROLE_PEOPLE[role]]

@@ -36,7 +36,7 @@ from wardwatch.registry import (
 )
 from wardwatch.registry.cards import verify_evidence_bundle
 
-__all__ = ["KEYS_FILE", "release"]
+__all__ = ["KEYS_FILE", "PEOPLE", "release"]
 
 KEYS_FILE = "demo-keys.json"
 PEOPLE = (

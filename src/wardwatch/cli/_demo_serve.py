@@ -43,7 +43,7 @@ def _running(ws: Workspace, usecase: str, issuers: tuple[Any, ...]) -> Iterator[
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     settings = ServeSettings(models=(usecase,), public_url=url, cds_issuers=issuers,
-                             dashboard_url="http://127.0.0.1:8080")  # fmt: skip
+                             dashboard_url=f"{url}/ui")  # fmt: skip
     service = Service.from_workspace(ws, settings)
     config = uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="error")
     server = uvicorn.Server(config)

@@ -31,9 +31,10 @@ from wardwatch.cli._common import (
     record_audit,
     run_guarded,
 )
+from wardwatch.cli._demo_dashboard import dashboard_server, serve_until_interrupted
 from wardwatch.cli._demo_llm import llm_demo
 from wardwatch.cli._demo_monitor import monitor_demo
-from wardwatch.cli._demo_release import KEYS_FILE, release
+from wardwatch.cli._demo_release import KEYS_FILE, PEOPLE, release
 from wardwatch.cli._demo_serve import serve_demo
 from wardwatch.cli.evaluate import evaluate_test_split, format_estimate
 from wardwatch.cli.features import audit_with_split
@@ -67,15 +68,30 @@ def demo(
     force: Annotated[
         bool, typer.Option("--force", help="Start from scratch if the workspace exists.")
     ] = False,
+    serve: Annotated[
+        bool | None,
+        typer.Option(
+            "--serve/--no-serve",
+            help="End by serving the model with its dashboard until Ctrl-C "
+            "(default: yes, except with --json).",
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Dashboard port (a free one if taken).")
+    ] = 8000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the whole pipeline on synthetic data in a fresh workspace and say where things are.
+    """Run the whole pipeline on synthetic data in a fresh workspace, say where things are,
+    and leave the service running with its dashboard (sign in with a key from
+    .wardwatch/demo-keys.json).
 
     Examples:
 
         wardwatch demo
 
         wardwatch demo --workspace /tmp/ward --patients 2000 --force --json
+
+        wardwatch demo --no-serve
     """
     root = workspace.resolve()
     if (root / CONFIG_NAME).exists():
@@ -188,12 +204,27 @@ def demo(
         "store": ws.store_url,
         "reports": str(ws.reports_dir),
     }
+    server = None
+    if (serve if serve is not None else not as_json) and steps["registry"].get("champion"):
+        server, url = run_guarded(lambda: dashboard_server(ws, usecase, port=port),
+                                  as_json=as_json)  # fmt: skip
+        steps["dashboard"] = {"url": url, "keys": str(ws.state_dir / KEYS_FILE)}
     if as_json:
         emit_json(steps)
     else:
         console.print(
             f"[bold green]done.[/] lake {ws.lake_dir}\n      reports {ws.reports_dir}",
             highlight=False,
+        )
+    if server is not None:
+        serve_until_interrupted(
+            server,
+            steps["dashboard"]["url"],
+            lambda: say(
+                f"[bold]14. dashboard[/] {steps['dashboard']['url']}  (running; Ctrl-C stops "
+                f"it)\n   sign in with an API key from {steps['dashboard']['keys']}: "
+                + ", ".join(f"{n} ({r})" for n, r in PEOPLE)
+            ),
         )
 
 

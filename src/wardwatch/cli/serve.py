@@ -43,7 +43,10 @@ def serve(
     public_url: Annotated[
         str | None, typer.Option(help="The URL clients use (CDS Hooks audience, links).")
     ] = None,
-    dashboard_url: Annotated[str | None, typer.Option(help="Where CDS cards link to.")] = None,
+    dashboard_url: Annotated[
+        str | None,
+        typer.Option(help="The dashboard's base URL for CDS card links (default: PUBLIC_URL/ui)."),
+    ] = None,
     cds_issuers: Annotated[
         Path | None,
         typer.Option(
@@ -56,7 +59,8 @@ def serve(
         typer.Option(help="A fhirServer value hook calls may carry (repeatable; never queried)."),
     ] = None,
 ) -> None:
-    """Serve registered models: REST predictions with explanations, CDS Hooks, FHIR.
+    """Serve registered models: REST predictions with explanations, CDS Hooks, FHIR,
+    and the web dashboard under /ui/ (sign in with an API key).
 
     The champion of each model answers; --canary-percent sends that share of requests to
     the challenger, --shadow scores them with it too without answering. Promotions and
@@ -72,11 +76,13 @@ def serve(
     """
     import uvicorn
 
-    from wardwatch.serve import ServeSettings, build_app
+    from wardwatch.serve import ServeSettings
     from wardwatch.serve._factory import SPEC_ENV, load_issuers, spec_json
+    from wardwatch.web import build_web_app
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # LightGBM: one thread per worker
     ws = run_guarded(lambda: open_workspace(workspace))
+    url = public_url or f"http://{host}:{port}"
     settings = ServeSettings(
         models=tuple(model),
         operating_point=operating_point,
@@ -84,8 +90,8 @@ def serve(
         shadow=shadow,
         rate=rate,
         max_rows=max_rows,
-        public_url=public_url or f"http://{host}:{port}",
-        dashboard_url=dashboard_url,
+        public_url=url,
+        dashboard_url=dashboard_url or f"{url.rstrip('/')}/ui",
         cds_issuers=run_guarded(lambda: load_issuers(cds_issuers)),
         fhir_servers=tuple(fhir_server or ()),
     )
@@ -94,11 +100,12 @@ def serve(
     if workers > 1:
         # each worker process builds its own app from the same description
         os.environ[SPEC_ENV] = spec_json(ws.root, settings, cds_issuers)
-        target = "wardwatch.serve._factory:app_from_env"
+        target = "wardwatch.web:app_from_env"
     else:
-        target = run_guarded(lambda: build_app(ws, settings))
+        target = run_guarded(lambda: build_web_app(ws, settings))
     console.print(
-        f"serving {', '.join(model)} on {settings.public_url} ({workers} worker(s))",
+        f"serving {', '.join(model)} on {settings.public_url} ({workers} worker(s)); "
+        f"dashboard {settings.public_url.rstrip('/')}/ui/",
         highlight=False,
     )
     uvicorn.run(

@@ -8,6 +8,7 @@ and store as the service. :func:`build_web_app` does both.
 
 from __future__ import annotations
 
+import posixpath
 import secrets
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from wardwatch.core.workspace import Workspace
 from wardwatch.registry import AuthError, active_identity
 from wardwatch.serve import ServeSettings, build_app
-from wardwatch.web._context import UI, LoginRequired, UIError, checked_form, signed_in, ui
+from wardwatch.web._context import UI, LoginRequiredError, UIError, checked_form, signed_in, ui
 from wardwatch.web._render import render
 from wardwatch.web._session import (
     CSRF_FIELD,
@@ -39,9 +40,13 @@ STATIC = Path(__file__).parent / "static"
 def _safe_next(value: str | None) -> str:
     """A redirect target inside the dashboard (anything else becomes the overview)."""
     target = unquote(value or "")
-    if target.startswith("/ui/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/ui/"
+    if not target.startswith("/ui/") or "\\" in target or any(ord(ch) < 32 for ch in target):
+        return "/ui/"
+    path, sep, query = target.partition("?")
+    normal = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
+    if not normal.startswith("/ui/") or normal.startswith("//"):
+        return "/ui/"
+    return normal + sep + query
 
 
 def _login_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
@@ -132,8 +137,8 @@ def mount_ui(app: FastAPI) -> FastAPI:
         signed_in(request)
         raise UIError(404, "there is no such page")
 
-    @app.exception_handler(LoginRequired)
-    async def to_login(request: Request, exc: LoginRequired) -> Response:
+    @app.exception_handler(LoginRequiredError)
+    async def to_login(request: Request, exc: LoginRequiredError) -> Response:
         target = f"/ui/login?next={exc.next_url}"
         if request.headers.get("hx-request") == "true":
             return Response(status_code=204, headers={"HX-Redirect": target})
@@ -163,4 +168,3 @@ def app_from_env() -> FastAPI:
 
     app: FastAPI = service_from_env()
     return mount_ui(app)
-

@@ -31,7 +31,7 @@ from wardwatch.web._session import (
 if TYPE_CHECKING:
     from wardwatch.core.store import Store
 
-__all__ = ["UI", "LoginRequired", "UIError", "checked_form", "signed_in", "ui"]
+__all__ = ["UI", "LoginRequiredError", "UIError", "checked_form", "signed_in", "ui"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class UIError(Exception):
         self.message = message
 
 
-class LoginRequired(Exception):
+class LoginRequiredError(Exception):
     """No valid session: the login page, then back to ``next``."""
 
     def __init__(self, next_url: str) -> None:
@@ -85,7 +85,7 @@ def signed_in(request: Request, page: str | None = None) -> Session:
     """The session of the request, allowed to open ``page`` (see the module docstring)."""
     session = ui(request).signer.read(request.cookies.get(SESSION_COOKIE))
     if session is None:
-        raise LoginRequired(_next_of(request))
+        raise LoginRequiredError(_next_of(request))
     if page is not None and not can(session.role, page):
         roles = ", ".join(sorted(PAGE_ROLES.get(page, ())))
         raise UIError(403, f"the {session.role} role may not open this page (roles: {roles})")

@@ -8,7 +8,7 @@ Content-Security-Policy: scripts only from the package's own static files, no fr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -41,9 +41,11 @@ def _when(value: Any) -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        if value.tzinfo is not None:  # naive timestamps are UTC by the store's convention
+            value = value.astimezone(UTC)
+        return str(value.strftime("%Y-%m-%d %H:%M UTC"))
     return str(value)
 
 

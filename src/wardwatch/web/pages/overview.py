@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,6 +21,7 @@ from wardwatch.monitor import load_history
 from wardwatch.monitor.alerts import AlertBook
 from wardwatch.registry import Identity, ModelVersion, RegistryError
 from wardwatch.web._context import UI, signed_in, ui
+from wardwatch.web._quality_data import latest_report
 from wardwatch.web._render import render
 
 __all__ = ["ModelRow", "latest_quality", "model_rows", "router"]
@@ -91,20 +91,9 @@ def model_rows(state: UI, who: Identity) -> list[ModelRow]:
 
 
 def latest_quality(state: UI) -> dict[str, Any] | None:
-    """The newest quality-gate report in the workspace's reports folder (``quality-*.json``,
-    by its start time), as a dict; None when the gate never ran or no report is readable."""
-    best: tuple[str, dict[str, Any]] | None = None
-    for path in state.ws.reports_dir.glob("quality*.json"):
-        try:
-            doc = orjson.loads(path.read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            continue
-        if not isinstance(doc, dict) or "verdict" not in doc:
-            continue
-        key = str(doc.get("started_at") or "")
-        if best is None or key > best[0]:
-            best = (key, {**doc, "file": path.name})
-    return best[1] if best else None
+    """The newest quality-gate report in the workspace's reports folder, as a dict (None
+    when the gate never ran); see :func:`wardwatch.web._quality_data.latest_report`."""
+    return latest_report(state.ws.reports_dir)
 
 
 @router.get("/")

@@ -21,6 +21,16 @@
       el.dataset.drawn = "1";
     });
   }
+  /* htmx leaves 4xx answers unswapped; a refusal the server renders for its target (an
+     alert someone else resolved a moment ago) is swapped in so the person sees why. */
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (xhr.status >= 400 && xhr.status < 500 &&
+        evt.detail.serverResponse.indexOf('class="alert-refused"') !== -1) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { draw(evt.target); });
 })();
