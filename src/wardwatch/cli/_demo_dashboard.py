@@ -8,6 +8,7 @@ Ctrl-C, which drains the prediction log like ``wardwatch serve``.
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -22,13 +23,15 @@ __all__ = ["dashboard_server", "pick_port", "serve_until_interrupted"]
 
 
 def pick_port(host: str, wanted: int) -> int:
-    """``wanted`` when it is free on ``host``, else a free port the system picks."""
-    with socket.socket() as s:
-        try:
-            s.bind((host, wanted))
-            return wanted
-        except OSError:
-            pass
+    """``wanted`` when it is free on ``host``, else (or for 0) a free port the system
+    picks."""
+    if wanted:
+        with socket.socket() as s:
+            try:
+                s.bind((host, wanted))
+                return wanted
+            except OSError:
+                pass
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
@@ -55,8 +58,8 @@ def dashboard_server(
 
 def serve_until_interrupted(server: Any, url: str, on_ready: Callable[[], None]) -> None:
     """Run ``server`` in a thread, call ``on_ready`` once ``url`` answers (the service is
-    up when the demo prints its URL), and serve until Ctrl-C; then stop it gracefully (the
-    prediction log is drained on shutdown)."""
+    up when the demo prints its URL), and serve until Ctrl-C or SIGTERM; then stop it
+    gracefully (the prediction log is drained on shutdown)."""
     thread = threading.Thread(target=server.run, name="wardwatch-dashboard", daemon=True)
     thread.start()
     base = url.removesuffix("/ui/")
@@ -68,9 +71,14 @@ def serve_until_interrupted(server: Any, url: str, on_ready: Callable[[], None])
         except httpx.HTTPError:
             time.sleep(0.2)
     on_ready()
+
+    def stop(_sig: int, _frame: object) -> None:
+        server.should_exit = True  # uvicorn drains and shuts down; no KeyboardInterrupt
+
+    before = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while thread.is_alive():
             thread.join(0.5)
-    except KeyboardInterrupt:
-        server.should_exit = True
-        thread.join(60)
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)

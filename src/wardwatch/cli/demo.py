@@ -205,7 +205,8 @@ def demo(
         "reports": str(ws.reports_dir),
     }
     server = None
-    if (serve if serve is not None else not as_json) and steps["registry"].get("champion"):
+    # served with or without a champion: the dashboard shows why a version was not promoted
+    if (serve if serve is not None else not as_json) and steps["registry"].get("version"):
         server, url = run_guarded(lambda: dashboard_server(ws, usecase, port=port),
                                   as_json=as_json)  # fmt: skip
         steps["dashboard"] = {"url": url, "keys": str(ws.state_dir / KEYS_FILE)}

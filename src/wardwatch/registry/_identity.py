@@ -221,13 +221,7 @@ def authenticate(store: Store, api_key: str | None) -> Identity:
             found=f"{len(api_key)} characters",
         )
     key_id, secret = match.groups()
-    ensure_tables(store)
-    with store.begin() as conn:
-        row = conn.execute(sa.select(IDENTITIES).where(IDENTITIES.c.key_id == key_id)).first()
-        scope = conn.execute(
-            sa.select(IDENTITY_SCOPES.c.model).where(IDENTITY_SCOPES.c.key_id == key_id)
-        ).scalars()
-        models = tuple(sorted(scope))
+    row, models = _stored_key(store, key_id)
     wanted = hash_key(key_id, secret)
     # Compare even when the id is unknown, so timing says nothing about which ids exist.
     stored = row.key_hash if row is not None else hash_key("0" * 12, "")
@@ -247,19 +241,24 @@ def authenticate(store: Store, api_key: str | None) -> Identity:
     return Identity(name=row.name, role=row.role, key_id=key_id, models=models or None)
 
 
-def active_identity(store: Store, key_id: str) -> Identity | None:
-    """The identity of key ``key_id`` while it is active, None when unknown or revoked.
-
-    For sessions that authenticated with the key earlier (the dashboard's cookie holds the
-    key id, never the key): a revoked key ends its sessions at their next request.
-    """
+def _stored_key(store: Store, key_id: str) -> tuple[Any, tuple[str, ...]]:
+    """The stored row of key ``key_id`` (None when unknown) and its model scope."""
     ensure_tables(store)
     with store.begin() as conn:
         row = conn.execute(sa.select(IDENTITIES).where(IDENTITIES.c.key_id == key_id)).first()
         scope = conn.execute(
             sa.select(IDENTITY_SCOPES.c.model).where(IDENTITY_SCOPES.c.key_id == key_id)
         ).scalars()
-        models = tuple(sorted(scope))
+        return row, tuple(sorted(scope))
+
+
+def active_identity(store: Store, key_id: str) -> Identity | None:
+    """The identity of key ``key_id`` while it is active, None when unknown or revoked.
+
+    For sessions that authenticated with the key earlier (the dashboard's cookie holds the
+    key id, never the key): a revoked key ends its sessions at their next request.
+    """
+    row, models = _stored_key(store, key_id)
     if row is None or row.revoked_at is not None:
         return None
     return Identity(name=row.name, role=row.role, key_id=key_id, models=models or None)

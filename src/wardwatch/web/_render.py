@@ -49,28 +49,31 @@ def _when(value: Any) -> str:
     return str(value)
 
 
-def _num(value: Any, digits: int = 3) -> str:
-    """A number with ``digits`` decimals ('—' for None or NaN)."""
+def _finite(value: Any) -> float | None:
+    """``value`` as a float; None for None, NaN or what is not a number."""
     if value is None:
-        return "—"
+        return None
     try:
         x = float(value)
     except (TypeError, ValueError):
-        return str(value)
-    if x != x:  # NaN
-        return "—"
+        return None
+    return None if x != x else x
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    """A number with ``digits`` decimals ('—' for None or NaN; text passes through)."""
+    x = _finite(value)
+    if x is None:
+        return "—" if value is None or isinstance(value, float | int) else str(value)
     return f"{x:.{digits}f}"
 
 
 def _pct(value: Any, digits: int = 1) -> str:
-    """A share as a percentage ('—' for None or NaN)."""
-    if value is None:
-        return "—"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return "—" if x != x else f"{100 * x:.{digits}f}%"
+    """A share as a percentage ('—' for None or NaN; text passes through)."""
+    x = _finite(value)
+    if x is None:
+        return "—" if value is None or isinstance(value, float | int) else str(value)
+    return f"{100 * x:.{digits}f}%"
 
 
 def environment() -> Environment:
