@@ -9,6 +9,7 @@ before the first run.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +40,8 @@ class ModelRow:
     last_window_end: datetime | None
     active_alerts: int
     worst_severity: str | None
+    owners: dict[str, int]
+    """Active alerts by the owner they page (data-feed, model, sre)."""
 
     @property
     def verdict(self) -> str:
@@ -85,6 +88,7 @@ def model_rows(state: UI, who: Identity) -> list[ModelRow]:
                 last_window_end=last,
                 active_alerts=len(active),
                 worst_severity=worst,
+                owners=dict(Counter(a.owner for a in active)),
             )
         )
     return rows
@@ -100,10 +104,20 @@ def latest_quality(state: UI) -> dict[str, Any] | None:
 def overview(request: Request) -> Response:
     session = signed_in(request, "overview")
     state = ui(request)
+    models = model_rows(state, session.identity)
+    owners: Counter[str] = Counter()
+    for m in models:
+        owners.update(m.owners)
     return render(
         request,
         "overview.html",
-        {"models": model_rows(state, session.identity), "quality": latest_quality(state)},
+        {
+            "models": models,
+            "quality": latest_quality(state),
+            "serving": sum(1 for m in models if m.champion is not None),
+            "active": sum(m.active_alerts for m in models),
+            "owners": dict(sorted(owners.items())),
+        },
         session=session,
         page="overview",
     )
