@@ -54,6 +54,27 @@ def _assert_same_before(clean: Path, drifted: Path) -> None:
         assert a == _lines_before(drifted, rtype), rtype
 
 
+def test_a_silent_unit_switch_keeps_the_unit_and_divides_the_values(
+    clean_run: SynthResult, tmp_path: Path
+) -> None:
+    """``silent-unit-switch``: glucose in mmol/L under the mg/dL unit from the date (the
+    failure the quality gate's unit-switch check and monitoring exist for)."""
+    out = _run(tmp_path, f"silent-unit-switch@{D}:all")
+    _assert_same_before(clean_run.out, out)
+    glucose = [
+        (o["effectiveDateTime"][:10] >= D, o["valueQuantity"]["unit"], o["valueQuantity"]["value"])
+        for o in _records(out, "Observation")
+        if o["code"]["coding"][0]["code"] == "2345-7"
+    ]
+    assert {u for _, u, _ in glucose} == {"mg/dL"}
+    before = sorted(v for after, _, v in glucose if not after)
+    after = sorted(v for after, _, v in glucose if after)
+    assert before
+    assert after
+    ratio = before[len(before) // 2] / after[len(after) // 2]
+    assert 12 < ratio < 27  # medians ~18x apart (different patients on each side)
+
+
 def test_rule_drifts_switch_at_the_date(clean_run: SynthResult, tmp_path: Path) -> None:
     out = _run(tmp_path, f"unit-switch@{D}:LMC,code-set-change@{D}:RGH,new-site@{D}:0.5")
     _assert_same_before(clean_run.out, out)

@@ -58,7 +58,8 @@ def synth(
         typer.Option(
             "--drift",
             help="Shift the population or feeds from a date: 'kind@YYYY-MM-DD[:param],"
-            "...' with kind age-mix, case-mix, unit-switch, code-set-change, new-site, label-rate. "
+            "...' with kind age-mix, case-mix, unit-switch, silent-unit-switch, code-set-change, "
+            "new-site, label-rate. "
             "Described in drift.json.",
         ),
     ] = None,

@@ -36,7 +36,8 @@ admission, elective" and should be excluded from the outcome.
 
 **Defects** (``defects=``, NDJSON only; see :mod:`wardwatch.synth._defects`): 13 classes at
 given rates, each listed in ``defects.jsonl``; a clean run contains none. **Drift**
-(``drift=``): age-mix, case-mix, unit-switch, code-set-change, new-site, label-rate from a date,
+(``drift=``): age-mix, case-mix, unit-switch, silent-unit-switch, code-set-change, new-site,
+label-rate from a date,
 described in ``drift.json``; everything before the date is identical to a run without it.
 """
 

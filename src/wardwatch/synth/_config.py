@@ -68,6 +68,12 @@ DRIFT_KINDS: dict[str, tuple[str, str, str]] = {
         "site key or 'all'",
         "all",
     ),
+    "silent-unit-switch": (
+        "glucose is sent in mmol/L (value / 18.016) while the unit field still says mg/dL "
+        "(a misconfigured lab interface)",
+        "site key or 'all'",
+        "all",
+    ),
     "code-set-change": (
         "a site codes diagnoses with less specific (unspecified) ICD-10-CM codes",
         "site key",
@@ -234,7 +240,11 @@ def parse_drift(spec: str | None) -> tuple[DriftEvent, ...]:
                 raise _drift_error(
                     token, "a positive number" if kind != "new-site" else "a share in (0, 1]"
                 )
-        elif kind == "unit-switch" and param != "all" and param not in _SITE_KEYS:
+        elif (
+            kind in ("unit-switch", "silent-unit-switch")
+            and param != "all"
+            and (param not in _SITE_KEYS)
+        ):
             raise _drift_error(token, "a site key (" + ", ".join(_SITE_KEYS) + ") or 'all'")
         elif kind == "code-set-change" and param not in _SITE_KEYS:
             raise _drift_error(token, "a site key (" + ", ".join(_SITE_KEYS) + ")")

@@ -317,7 +317,10 @@ class FhirBuilder:
             value, unit = round(o.value / GLUCOSE_MMOL, 1), "mmol/L"
             low = round(low / GLUCOSE_MMOL, 1) if low is not None else None
             high = round(high / GLUCOSE_MMOL, 1) if high is not None else None
-        res["valueQuantity"] = qty(int(value) if lab.decimals == 0 and not o.si else value, unit)
+        elif o.silent:  # mmol/L values, the mg/dL unit and reference range unchanged
+            value = round(o.value / GLUCOSE_MMOL, 1)
+        decimal = o.si or o.silent
+        res["valueQuantity"] = qty(int(value) if lab.decimals == 0 and not decimal else value, unit)
         if lab.category == "laboratory":
             rr: JSON = {}
             if low is not None:

@@ -123,6 +123,8 @@ def _obx(i: int, o: Obs, female: bool, hl7_ts: str) -> str:
         value, unit = round(value / GLUCOSE_MMOL, 1), "mmol/L"
         low = round(low / GLUCOSE_MMOL, 1) if low is not None else None
         high = round(high / GLUCOSE_MMOL, 1) if high is not None else None
+    elif o.silent:  # mmol/L values, the mg/dL unit and reference range unchanged
+        value = round(value / GLUCOSE_MMOL, 1)
     if low is not None and high is not None:
         ref = f"{low:g}-{high:g}"
     elif high is not None:
@@ -134,7 +136,7 @@ def _obx(i: int, o: Obs, female: bool, hl7_ts: str) -> str:
         if low is not None and value < low
         else ("H" if high is not None and value > high else "N")
     )
-    text = str(int(value)) if lab.decimals == 0 and not o.si else f"{value:g}"
+    text = str(int(value)) if lab.decimals == 0 and not (o.si or o.silent) else f"{value:g}"
     code = _OBX3.get(lab.key)
     if code is None:
         code = _OBX3[lab.key] = f"{lab.loinc}^{_esc(lab.display)}^LN"

@@ -62,8 +62,9 @@ class Person:
 class Obs:
     """One measurement; ``value`` in the lab's canonical unit (glucose in mg/dL).
 
-    ``si`` marks glucose reported in mmol/L (``unit-switch`` drift); ``value2`` is the
-    diastolic component of a blood pressure panel.
+    ``si`` marks glucose reported in mmol/L (``unit-switch`` drift); ``silent`` marks
+    glucose sent in mmol/L under the mg/dL unit (``silent-unit-switch`` drift); ``value2`` is
+    the diastolic component of a blood pressure panel.
     """
 
     id: str
@@ -73,6 +74,7 @@ class Obs:
     issued: int
     value2: float | None = None
     si: bool = False
+    silent: bool = False
 
 
 @dataclass(slots=True)

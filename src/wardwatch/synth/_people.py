@@ -97,7 +97,9 @@ def make_person(world: World, index: int, rand: Rand) -> tuple[Person, dict[str,
         v = rand.random()
         p = _chance_of(cond, age0, have)
         if u < p:
-            years_before = min(v * 10.0, max(age0 - 1.0, 0.1) * 0.5)
+            # onset at most halfway back to birth (0.05 years is before the birth of a baby
+            # born less than 0.05 years before the period starts)
+            years_before = min(v * 10.0, max(age0 - 1.0, 0.1) * 0.5, age0 * 0.5)
             person.onsets[cond.key] = int(start - years_before * _YEAR)
             have.add(cond.key)
             continue

@@ -80,8 +80,10 @@ class VisitBuilder:
     def _obs(
         self, v: Visit, key: str, value: float, ts: int, issued: int, value2: float | None = None
     ) -> None:
-        si = key in ("glu", "glu_poc") and self.world.glucose_si(v.site, ts)
-        v.obs.append(Obs(self.rand.uuid(), LABS[key], value, ts, issued, value2, si))
+        glucose = key in ("glu", "glu_poc")
+        si = glucose and self.world.glucose_si(v.site, ts)
+        silent = glucose and not si and self.world.glucose_si(v.site, ts, silent=True)
+        v.obs.append(Obs(self.rand.uuid(), LABS[key], value, ts, issued, value2, si, silent))
 
     def _vitals(
         self,

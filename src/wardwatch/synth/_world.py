@@ -70,12 +70,15 @@ class World:
             return icd
         return UNSPECIFIED.get(icd.code, icd)
 
-    def glucose_si(self, site: Site, ts: int) -> bool:
-        """True when glucose is reported in mmol/L at this site and time (unit-switch drift)."""
-        event = self.drift.get("unit-switch")
+    def glucose_si(self, site: Site, ts: int, *, silent: bool = False) -> bool:
+        """True when glucose is reported in mmol/L at this site and time: with the unit
+        (``unit-switch`` drift), or under the old mg/dL unit (``silent``:
+        ``silent-unit-switch`` drift)."""
+        kind = "silent-unit-switch" if silent else "unit-switch"
+        event = self.drift.get(kind)
         if event is None or (event.param != "all" and event.param != site.key):
             return False
-        return self.local_after("unit-switch", site, ts)
+        return self.local_after(kind, site, ts)
 
     def label_factor(self, site: Site, ts: int) -> float:
         """Readmission probability multiplier at a discharge (label-rate drift)."""
